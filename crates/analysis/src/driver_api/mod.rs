@@ -1,0 +1,233 @@
+//! The NixOS test driver's API as data: globals, machine classes, methods,
+//! parameters, defaults, types, docs, and which driver generation has each.
+//! Checks, completion, hover and signature help all read this one table.
+//!
+//! Entries are written as Python signatures in [`table`] and parsed once.
+
+mod signature;
+mod table;
+
+use std::sync::LazyLock;
+
+use serde::{Deserialize, Serialize};
+
+pub use signature::{Param, ParamKind, Ty};
+
+/// The three driver generations found in the wild (reference section 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Generation {
+    /// ≤ 2025: one `Machine` class, env-var configuration, int timeouts.
+    #[serde(alias = "2025")]
+    Classic,
+    /// Early 2026: `BaseMachine`/`QemuMachine`/`NspawnMachine`, `--vm-names`.
+    #[serde(alias = "early-2026")]
+    Split,
+    /// Mid 2026 on: JSON `--config`, ty + ruff, `timedelta` durations.
+    #[default]
+    #[serde(alias = "2026")]
+    Newest,
+}
+
+impl Generation {
+    pub const ALL: [Generation; 3] = [Generation::Classic, Generation::Split, Generation::Newest];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Generation::Classic => "classic (≤2025)",
+            Generation::Split => "early 2026",
+            Generation::Newest => "newest (mid 2026+)",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Generation> {
+        match s {
+            "classic" | "2025" => Some(Generation::Classic),
+            "split" | "early-2026" => Some(Generation::Split),
+            "newest" | "2026" => Some(Generation::Newest),
+            _ => None,
+        }
+    }
+}
+
+/// Where a member lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Class {
+    /// On every machine (`BaseMachine`; `Machine` before 2026).
+    Base,
+    /// VMs only (`QemuMachine`).
+    Qemu,
+    /// Containers only (`NspawnMachine`).
+    Nspawn,
+    /// `VLan` objects (`vlan1`, `vlans[...]`).
+    Vlan,
+    /// The `driver` object.
+    Driver,
+    /// The `log` object.
+    Logger,
+    /// The `t` object (a `unittest.TestCase`).
+    Tester,
+    /// A module-level global of the script.
+    Global,
+}
+
+impl Class {
+    pub fn python_name(self, generation: Generation) -> &'static str {
+        match self {
+            Class::Base if generation == Generation::Classic => "Machine",
+            Class::Qemu if generation == Generation::Classic => "Machine",
+            Class::Base => "BaseMachine",
+            Class::Qemu => "QemuMachine",
+            Class::Nspawn => "NspawnMachine",
+            Class::Vlan => "VLan",
+            Class::Driver => "Driver",
+            Class::Logger => "AbstractLogger",
+            Class::Tester => "AssertionTester",
+            Class::Global => "global",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum MemberKind {
+    Function,
+    Attribute,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Deprecation {
+    pub since: Generation,
+    pub message: &'static str,
+    /// A drop-in replacement name, when there is one.
+    pub replacement: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Member {
+    pub name: String,
+    pub class: Class,
+    pub kind: MemberKind,
+    pub params: Vec<Param>,
+    /// Return type (functions) or type (attributes), as Python text.
+    pub ty: String,
+    /// What the object is, for an attribute or a global that is not a function.
+    pub value_class: Option<Class>,
+    pub doc: &'static str,
+    /// First and last generation that has it.
+    pub since: Generation,
+    pub until: Generation,
+    pub deprecated: Option<Deprecation>,
+    /// The signature as written, for hover.
+    pub signature: &'static str,
+}
+
+impl Member {
+    pub fn available_in(&self, g: Generation) -> bool {
+        self.since <= g && g <= self.until
+    }
+
+    pub fn deprecated_in(&self, g: Generation) -> Option<&Deprecation> {
+        self.deprecated.as_ref().filter(|d| d.since <= g)
+    }
+
+    pub fn param(&self, name: &str) -> Option<&Param> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
+    /// `name(params) -> ty` for hover and signature help.
+    pub fn display_signature(&self) -> String {
+        match self.kind {
+            MemberKind::Function => format!("{}{}", self.name, self.signature),
+            MemberKind::Attribute => format!("{}: {}", self.name, self.ty),
+        }
+    }
+}
+
+/// The whole table.
+pub struct DriverApi {
+    members: Vec<Member>,
+}
+
+static API: LazyLock<DriverApi> = LazyLock::new(|| DriverApi { members: table::members() });
+
+impl DriverApi {
+    pub fn get() -> &'static DriverApi {
+        &API
+    }
+
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    /// Members a machine of `class` has in generation `g` (Base included),
+    /// the subclass entry first when both define a name.
+    pub fn machine_members(&self, class: Class, g: Generation) -> Vec<&Member> {
+        let mut out: Vec<&Member> = Vec::new();
+        let wanted: &[Class] = match class {
+            Class::Qemu if g == Generation::Classic => &[Class::Qemu, Class::Base],
+            Class::Qemu => &[Class::Qemu, Class::Base],
+            Class::Nspawn => &[Class::Nspawn, Class::Base],
+            other => return self.members.iter().filter(|m| m.class == other && m.available_in(g)).collect(),
+        };
+        for c in wanted {
+            for m in self.members.iter().filter(|m| m.class == *c && m.available_in(g)) {
+                if !out.iter().any(|o| o.name == m.name) {
+                    out.push(m);
+                }
+            }
+        }
+        out
+    }
+
+    /// The member `name` on an object of `class` in generation `g`.
+    pub fn member(&self, class: Class, name: &str, g: Generation) -> Option<&Member> {
+        self.machine_members(class, g).into_iter().find(|m| m.name == name)
+    }
+
+    /// The same name in any class or generation: to explain why it is missing.
+    pub fn member_anywhere(&self, name: &str) -> impl Iterator<Item = &Member> {
+        self.members.iter().filter(move |m| m.name == name && m.class != Class::Global)
+    }
+
+    pub fn globals(&self, g: Generation) -> impl Iterator<Item = &Member> {
+        self.members.iter().filter(move |m| m.class == Class::Global && m.available_in(g))
+    }
+
+    pub fn global(&self, name: &str, g: Generation) -> Option<&Member> {
+        self.globals(g).find(|m| m.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_signature_parses_and_names_are_unique_per_class_and_generation() {
+        let api = DriverApi::get();
+        assert!(api.members().len() > 100);
+        for g in Generation::ALL {
+            for class in [Class::Base, Class::Qemu, Class::Nspawn, Class::Global, Class::Vlan, Class::Driver, Class::Logger] {
+                let mut names: Vec<&str> =
+                    api.members().iter().filter(|m| m.class == class && m.available_in(g)).map(|m| m.name.as_str()).collect();
+                let len = names.len();
+                names.sort_unstable();
+                names.dedup();
+                assert_eq!(len, names.len(), "duplicate member in {class:?} for {g:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn generations_differ_where_the_reference_says() {
+        let api = DriverApi::get();
+        let sleep = api.member(Class::Qemu, "sleep", Generation::Newest).unwrap();
+        assert!(sleep.param("duration").is_some());
+        let old = api.member(Class::Qemu, "sleep", Generation::Classic).unwrap();
+        assert!(old.param("duration").is_none());
+        assert!(api.global("machines", Generation::Split).is_none());
+        assert!(api.global("machines", Generation::Newest).is_some());
+        assert!(api.member(Class::Nspawn, "screenshot", Generation::Newest).is_none());
+        assert!(api.member(Class::Qemu, "copy_from_vm", Generation::Newest).unwrap().deprecated_in(Generation::Newest).is_some());
+    }
+}

@@ -1,0 +1,265 @@
+//! The model of a Nix file holding NixOS tests: every test definition, its
+//! nodes (VMs and containers, with their Nix ranges and Python names) and the
+//! options that change how the script is checked.
+
+use rowan::ast::AstNode;
+use rnix::ast::{self, HasEntry};
+use ruff_text_size::TextRange;
+use serde::Serialize;
+
+use super::script::{ScriptSource, extract};
+use super::syntax::{attr_name, attrpath_names, callee_name, range_of, unwrap};
+use super::FileLoader;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum NodeKind {
+    /// `nodes.<n>`: a QEMU VM (`QemuMachine`).
+    Vm,
+    /// `containers.<n>`: a systemd-nspawn container (`NspawnMachine`).
+    Container,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Node {
+    /// The attribute name as written in Nix (`web-server`).
+    pub name: String,
+    /// The Python global the driver creates for it (`web_server`).
+    pub py_name: String,
+    pub kind: NodeKind,
+    /// Range of the attribute name (what rename edits).
+    pub name_range: TextRange,
+    /// Range of the whole definition (what go-to-definition shows).
+    pub def_range: TextRange,
+    /// Declared with the legacy top-level `machine = ...;`.
+    pub legacy: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TestOptions {
+    pub skip_lint: bool,
+    pub skip_type_check: bool,
+    pub use_pytest_fixtures: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TestDef {
+    /// `name = "...";` if it is a literal.
+    pub name: Option<String>,
+    /// The attribute the test is bound to in the file (`escapes` in
+    /// `{ escapes = runNixOSTest {...}; }`), for building it.
+    pub attr: Option<String>,
+    /// Range of the attrset that defines the test.
+    pub range: TextRange,
+    /// Range of the `testScript` attribute name.
+    pub script_key: TextRange,
+    pub nodes: Vec<Node>,
+    /// Why the set of nodes is not fully known (`lib.genAttrs ...`), if so.
+    pub nodes_open: Option<String>,
+    pub options: TestOptions,
+    pub script: ScriptSource,
+}
+
+impl TestDef {
+    pub fn node(&self, py_name: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.py_name == py_name)
+    }
+
+    /// A display label: the test's name, else its attribute, else "test".
+    pub fn label(&self) -> &str {
+        self.name.as_deref().or(self.attr.as_deref()).unwrap_or("test")
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TestFile {
+    pub tests: Vec<TestDef>,
+    /// Nix syntax errors: message and range.
+    pub syntax_errors: Vec<(String, TextRange)>,
+}
+
+/// The driver's `pythonize_name`: a first character that is not a letter or
+/// underscore becomes `_`, later characters outside `[A-Za-z0-9_]` too.
+pub fn pythonize(name: &str) -> String {
+    name.chars()
+        .enumerate()
+        .map(|(i, c)| {
+            let ok = c.is_ascii_alphabetic() || c == '_' || (i > 0 && c.is_ascii_digit());
+            if ok { c } else { '_' }
+        })
+        .collect()
+}
+
+impl TestFile {
+    /// Parses `source` (the text of the Nix file at `path`) and extracts every test.
+    pub fn parse(path: &str, source: &str, loader: &dyn FileLoader) -> TestFile {
+        let parse = rnix::Root::parse(source);
+        let syntax_errors = parse
+            .errors()
+            .iter()
+            .map(|e| (e.to_string(), error_range(e, source.len())))
+            .collect();
+        let root = parse.tree();
+        let mut tests = Vec::new();
+        for node in root.syntax().descendants() {
+            let Some(set) = ast::AttrSet::cast(node) else { continue };
+            if let Some(test) = test_from_attrset(path, source, &set, loader) {
+                tests.push(test);
+            }
+        }
+        TestFile { tests, syntax_errors }
+    }
+
+    /// The test whose attrset contains `offset`.
+    pub fn test_at(&self, offset: ruff_text_size::TextSize) -> Option<&TestDef> {
+        self.tests.iter().filter(|t| t.range.contains_inclusive(offset)).min_by_key(|t| t.range.len())
+    }
+}
+
+fn error_range(err: &rnix::ParseError, len: usize) -> TextRange {
+    use rnix::ParseError as E;
+    let r = match err {
+        E::Unexpected(r) | E::UnexpectedExtra(r) | E::UnexpectedWanted(_, r, _) | E::UnexpectedDoubleBind(r) | E::DuplicatedArgs(r, _) => Some(*r),
+        _ => None,
+    };
+    match r {
+        Some(r) => TextRange::new(u32::from(r.start()).into(), u32::from(r.end()).into()),
+        None => {
+            let end = u32::try_from(len).unwrap_or(u32::MAX).into();
+            TextRange::new(end, end)
+        }
+    }
+}
+
+fn bool_literal(expr: Option<ast::Expr>) -> bool {
+    matches!(expr.map(unwrap), Some(ast::Expr::Ident(i)) if i.ident_token().is_some_and(|t| t.text() == "true"))
+}
+
+fn test_from_attrset(path: &str, source: &str, set: &ast::AttrSet, loader: &dyn FileLoader) -> Option<TestDef> {
+    let mut script_entry = None;
+    let mut name = None;
+    let mut options = TestOptions::default();
+    let mut nodes = Vec::new();
+    let mut open: Option<String> = None;
+    for entry in set.attrpath_values() {
+        let Some(names) = entry.attrpath().and_then(|p| attrpath_names(source, &p)) else { continue };
+        let keys: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
+        match keys.as_slice() {
+            ["testScript"] => script_entry = Some((entry.clone(), names[0].1)),
+            ["name"] => {
+                if let Some(ast::Expr::Str(s)) = entry.value().map(unwrap) {
+                    let mut sink = super::strings::PlainSink::default();
+                    super::strings::lower_string(source, &s, &mut sink);
+                    if sink.map.holes().next().is_none() {
+                        name = Some(sink.text);
+                    }
+                }
+            }
+            ["skipLint"] => options.skip_lint = bool_literal(entry.value()),
+            ["skipTypeCheck"] => options.skip_type_check = bool_literal(entry.value()),
+            ["usePytestFixtures"] => options.use_pytest_fixtures = bool_literal(entry.value()),
+            [group @ ("nodes" | "containers"), node, ..] => {
+                let kind = if *group == "nodes" { NodeKind::Vm } else { NodeKind::Container };
+                push_node(&mut nodes, node, names[1].1, range_of(&entry), kind, false);
+            }
+            [group @ ("nodes" | "containers")] => {
+                let kind = if *group == "nodes" { NodeKind::Vm } else { NodeKind::Container };
+                if let Some(value) = entry.value() {
+                    collect_node_set(source, value, kind, &mut nodes, &mut open);
+                }
+            }
+            ["machine"] => push_node(&mut nodes, "machine", names[0].1, range_of(&entry), NodeKind::Vm, true),
+            ["imports"] => {
+                open.get_or_insert_with(|| "the test imports modules that may add nodes".into());
+            }
+            _ => {}
+        }
+    }
+    for inherit in set.inherits() {
+        for attr in inherit.attrs() {
+            if let Some((n, _)) = attr_name(source, &attr)
+                && matches!(n.as_str(), "nodes" | "containers")
+            {
+                open.get_or_insert_with(|| format!("`{n}` is inherited"));
+            }
+        }
+    }
+    let (entry, script_key) = script_entry?;
+    let script = extract(path, source, entry.value()?, loader);
+    Some(TestDef {
+        name,
+        attr: binding_of(source, set),
+        range: range_of(set),
+        script_key,
+        nodes,
+        nodes_open: open,
+        options,
+        script,
+    })
+}
+
+fn push_node(nodes: &mut Vec<Node>, name: &str, name_range: TextRange, def: TextRange, kind: NodeKind, legacy: bool) {
+    if nodes.iter().any(|n| n.name == name) {
+        return;
+    }
+    nodes.push(Node { name: name.to_string(), py_name: pythonize(name), kind, name_range, def_range: def, legacy });
+}
+
+/// `nodes = { a = ...; "b-c" = ...; } // other;`
+fn collect_node_set(source: &str, value: ast::Expr, kind: NodeKind, nodes: &mut Vec<Node>, open: &mut Option<String>) {
+    match unwrap(value) {
+        ast::Expr::AttrSet(set) => {
+            for entry in set.attrpath_values() {
+                match entry.attrpath().and_then(|p| attrpath_names(source, &p)) {
+                    Some(names) if !names.is_empty() => {
+                        push_node(nodes, &names[0].0, names[0].1, range_of(&entry), kind, false)
+                    }
+                    _ => {
+                        open.get_or_insert_with(|| "a node name is computed".into());
+                    }
+                }
+            }
+            for inherit in set.inherits() {
+                for attr in inherit.attrs() {
+                    if let Some((n, r)) = attr_name(source, &attr) {
+                        push_node(nodes, &n, r, r, kind, false);
+                    }
+                }
+            }
+        }
+        ast::Expr::BinOp(op) if op.operator() == Some(ast::BinOpKind::Update) => {
+            if let Some(l) = op.lhs() {
+                collect_node_set(source, l, kind, nodes, open);
+            }
+            if let Some(r) = op.rhs() {
+                collect_node_set(source, r, kind, nodes, open);
+            }
+        }
+        other => {
+            let text = other.syntax().text().to_string();
+            let short: String = text.chars().take(40).collect();
+            open.get_or_insert_with(|| format!("nodes come from `{}`", short.split_whitespace().collect::<Vec<_>>().join(" ")));
+        }
+    }
+}
+
+/// The attribute name a test attrset is bound to, looking through calls
+/// (`x = runNixOSTest { ... };`, `x = makeTest { ... };`).
+fn binding_of(source: &str, set: &ast::AttrSet) -> Option<String> {
+    let mut node = set.syntax().parent();
+    while let Some(n) = node {
+        if let Some(entry) = ast::AttrpathValue::cast(n.clone()) {
+            let names = attrpath_names(source, &entry.attrpath()?)?;
+            return Some(names.into_iter().map(|(n, _)| n).collect::<Vec<_>>().join("."));
+        }
+        let passthrough = ast::Apply::cast(n.clone()).is_some_and(|a| {
+            a.lambda().as_ref().and_then(callee_name).is_some() || a.lambda().is_some_and(|l| matches!(l, ast::Expr::Apply(_)))
+        }) || ast::Paren::can_cast(n.kind())
+            || ast::Lambda::can_cast(n.kind())
+            || ast::LetIn::can_cast(n.kind());
+        if !passthrough {
+            return None;
+        }
+        node = n.parent();
+    }
+    None
+}
