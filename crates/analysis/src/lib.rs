@@ -4,6 +4,14 @@
 //! and extracts each `testScript` with a byte-exact [`source_map`];
 //! [`driver_api`] is the one table of the driver's API.
 
+mod analysis;
+pub mod diagnostics;
 pub mod driver_api;
+pub mod line_index;
 pub mod nix;
+pub mod python;
+pub mod rules;
+pub mod suggest;
 pub mod source_map;
+
+pub use analysis::{Analysis, Config, Script, Settings, analyze, noqa, parse_script};

@@ -6,7 +6,7 @@
 //! expression whose value is unknown) maps as a whole to its source range, so
 //! a diagnostic inside it covers the whole escape or hole.
 
-use ruff_text_size::{TextRange, TextSize};
+pub use ruff_text_size::{TextRange, TextSize};
 use serde::Serialize;
 
 /// Which file a source range points into: the Nix file itself, or one of the

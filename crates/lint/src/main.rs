@@ -1,1 +1,128 @@
-fn main() {}
+//! `nixos-test-lint`: lint the Python testScript of NixOS VM tests, with
+//! findings located in the Nix source. A thin shell over the analysis crate:
+//! it finds files, reads them, runs `analyze` in parallel and prints.
+
+mod args;
+mod config;
+mod discover;
+mod loader;
+mod output;
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use nixos_test_analysis::diagnostics::Severity;
+use nixos_test_analysis::{Analysis, Config, analyze};
+use rayon::prelude::*;
+
+use args::{Args, Format};
+use loader::FsLoader;
+
+/// One input's outcome: an analysis, or why it could not be read.
+pub enum Outcome {
+    Analysed(Box<Analysis>),
+    Failed { path: String, error: String },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("nixos-test-lint: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Files larger than this are refused, with a message, not analysed.
+const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+fn read_text(path: &std::path::Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!("file is {} MB, larger than the {} MB limit", meta.len() >> 20, MAX_FILE_BYTES >> 20));
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+}
+
+fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(code) = &args.explain {
+        return match nixos_test_analysis::rules::explain(code) {
+            Some(text) => {
+                println!("{text}");
+                Ok(ExitCode::SUCCESS)
+            }
+            None => anyhow::bail!("unknown rule code `{code}`"),
+        };
+    }
+    let settings = config::load(&args)?;
+    let config = Config::new(settings).map_err(anyhow::Error::msg)?;
+    let mut io_errors = false;
+
+    let outcomes: Vec<Outcome> = if args.stdin {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        let name = args.stdin_filename.clone().unwrap_or_else(|| "<stdin>".into());
+        vec![Outcome::Analysed(Box::new(analyze(&name, &text, &FsLoader, &config)))]
+    } else {
+        if args.paths.is_empty() {
+            anyhow::bail!("no input: give files or directories, or --stdin");
+        }
+        let found = discover::inputs(&args.paths);
+        for (path, err) in &found.errors {
+            eprintln!("nixos-test-lint: {path}: {err}");
+            io_errors = true;
+        }
+        if found.files.is_empty() && found.errors.is_empty() {
+            eprintln!("nixos-test-lint: no NixOS test files found under {}", args.paths.join(", "));
+        }
+        found
+            .files
+            .par_iter()
+            .map(|path| {
+                let display = path.display().to_string();
+                match read_text(path) {
+                    Ok(text) => Outcome::Analysed(Box::new(analyze(&display, &text, &FsLoader, &config))),
+                    Err(error) => Outcome::Failed { path: display, error },
+                }
+            })
+            .collect()
+    };
+
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if args.show_script {
+        output::show_scripts(&mut out, &outcomes)?;
+    } else if args.statistics {
+        output::statistics(&mut out, &outcomes)?;
+    } else {
+        let color = args.color.enabled();
+        match args.format {
+            Format::Human => output::human::write(&mut out, &outcomes, color)?,
+            Format::Json => output::json::write(&mut out, &outcomes)?,
+            Format::Github => output::github::write(&mut out, &outcomes)?,
+            Format::Sarif => output::sarif::write(&mut out, &outcomes)?,
+        }
+    }
+    out.flush()?;
+    for o in &outcomes {
+        if let Outcome::Failed { path, error } = o {
+            eprintln!("nixos-test-lint: {path}: {error}");
+            io_errors = true;
+        }
+    }
+    let findings = outcomes.iter().any(|o| match o {
+        Outcome::Analysed(a) => a.diagnostics.iter().any(|d| d.severity >= Severity::Warning),
+        Outcome::Failed { .. } => false,
+    });
+    Ok(if io_errors {
+        ExitCode::from(2)
+    } else if findings && !args.show_script {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,292 @@
+//! The one entry point: `analyze(path, text) -> Analysis`, shared by the
+//! CLI and the server. Per test: extract the script, parse it, run ruff and
+//! our checks, and map every finding back to the Nix source.
+
+use ruff_linter::registry::Rule;
+use ruff_python_ast::ModModule;
+use ruff_python_parser::{Mode, ParseOptions, Parsed, parse_unchecked};
+use ruff_text_size::{TextRange, TextSize};
+use serde::Deserialize;
+
+use crate::diagnostics::{Diagnostic, Edit, Fix, Severity};
+use crate::driver_api::{DriverApi, Generation};
+use crate::nix::{FileLoader, HOLE_PREFIX, ScriptStatus, TestDef, TestFile};
+use crate::python::{self, PyFinding, ScriptScope, is_vlan_name};
+use crate::rules::{self, RuleSelection, ruff::RuffFinding};
+use crate::source_map::{FileId, SegmentKind, SourceRange};
+use crate::suggest::suggest;
+
+/// Settings of a run: the configuration file's `[tool]`-less keys.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Settings {
+    /// Driver generation to check against (`newest`, `early-2026`, `2025`).
+    #[serde(default)]
+    pub driver: Generation,
+    #[serde(flatten)]
+    pub rules: RuleSelection,
+}
+
+/// Settings with the ruff rule list resolved once.
+#[derive(Clone)]
+pub struct Config {
+    pub settings: Settings,
+    ruff_rules: Vec<Rule>,
+}
+
+impl Config {
+    pub fn new(settings: Settings) -> Result<Config, String> {
+        let ruff_rules = rules::ruff::rules_for(&settings.rules)?;
+        Ok(Config { settings, ruff_rules })
+    }
+
+    pub fn generation(&self) -> Generation {
+        self.settings.driver
+    }
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        // The default selection consists of known-good selectors.
+        Config::new(Settings::default()).unwrap_or_else(|_| Config { settings: Settings::default(), ruff_rules: Vec::new() })
+    }
+}
+
+/// The parsed script of one test (absent when it is not statically known).
+pub struct Script {
+    pub parsed: Parsed<ModModule>,
+    pub scope: ScriptScope,
+}
+
+pub struct Analysis {
+    pub path: String,
+    pub source: String,
+    pub file: TestFile,
+    /// One per test, in the order of `file.tests`.
+    pub scripts: Vec<Option<Script>>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Analysis {
+    /// The text of a file a diagnostic can point into.
+    pub fn file_text(&self, test: usize, file: FileId) -> Option<&str> {
+        match file {
+            FileId::Nix => Some(&self.source),
+            FileId::Read(i) => self.file.tests.get(test)?.script.read_files.get(i as usize).map(|f| f.text.as_str()),
+        }
+    }
+
+    /// The path of a file a diagnostic can point into.
+    pub fn file_path(&self, test: usize, file: FileId) -> Option<&str> {
+        match file {
+            FileId::Nix => Some(&self.path),
+            FileId::Read(i) => self.file.tests.get(test)?.script.read_files.get(i as usize).map(|f| f.path.as_str()),
+        }
+    }
+}
+
+pub fn analyze(path: &str, source: &str, loader: &dyn FileLoader, config: &Config) -> Analysis {
+    let file = TestFile::parse(path, source, loader);
+    let mut diagnostics = Vec::new();
+    let sel = &config.settings.rules;
+    for (message, range) in &file.syntax_errors {
+        push_nix(&mut diagnostics, sel, "NT003", Severity::Error, format!("Nix syntax error: {message}"), *range, None);
+    }
+    let mut scripts = Vec::with_capacity(file.tests.len());
+    for (i, test) in file.tests.iter().enumerate() {
+        let before = diagnostics.len();
+        for (code, node, message) in python::checks::node_name_findings(test, config.generation()) {
+            push_nix(&mut diagnostics, sel, code, rules::rule(code).map_or(Severity::Error, |r| r.severity), message, node.name_range, Some(i));
+        }
+        scripts.push(check_script(test, i, config, &mut diagnostics));
+        for d in &mut diagnostics[before..] {
+            d.test = Some(i);
+        }
+    }
+    diagnostics.sort_by_key(|d| (d.range.file != FileId::Nix, d.range.range.start(), d.range.range.end()));
+    Analysis { path: path.to_string(), source: source.to_string(), file, scripts, diagnostics }
+}
+
+fn push_nix(out: &mut Vec<Diagnostic>, sel: &RuleSelection, code: &str, severity: Severity, message: String, range: TextRange, test: Option<usize>) {
+    if sel.enabled(code) {
+        out.push(Diagnostic {
+            code: code.to_string(),
+            severity,
+            message,
+            range: SourceRange { file: FileId::Nix, range },
+            py_range: None,
+            test,
+            fix: None,
+        });
+    }
+}
+
+/// Parses a script, tolerating errors (a partial tree still serves the IDE).
+pub fn parse_script(text: &str) -> Option<Parsed<ModModule>> {
+    parse_unchecked(text, ParseOptions::from(Mode::Module)).try_into_module()
+}
+
+fn check_script(test: &TestDef, index: usize, config: &Config, out: &mut Vec<Diagnostic>) -> Option<Script> {
+    let sel = &config.settings.rules;
+    let script = &test.script;
+    match &script.status {
+        ScriptStatus::Unknown(reason, range) => {
+            let msg = format!("testScript of `{}` is not statically known: {reason}; it is not checked", test.label());
+            push_nix(out, sel, "NT002", Severity::Info, msg, *range, Some(index));
+            return None;
+        }
+        ScriptStatus::Partial(parts) => {
+            for (reason, range) in parts {
+                let msg = format!("part of the testScript is not statically known: {reason}; names it may define are not checked");
+                push_nix(out, sel, "NT002", Severity::Info, msg, *range, Some(index));
+            }
+        }
+        ScriptStatus::Known => {}
+    }
+    let parsed = parse_script(&script.text)?;
+    let scope = ScriptScope::build(parsed.syntax(), test);
+    let g = config.generation();
+    let api = DriverApi::get();
+    let alias = test.node("machine").is_none() && test.nodes.len() == 1;
+    let mut builtins: Vec<String> = test.nodes.iter().map(|n| n.py_name.clone()).collect();
+    builtins.extend(api.globals(g).map(|m| m.name.clone()));
+    builtins.extend(script.hole_names().map(str::to_string));
+    if alias {
+        builtins.push("machine".into());
+    }
+    let partial = matches!(script.status, ScriptStatus::Partial(_));
+    let ours = python::check(parsed.syntax(), &script.text, test, &scope, g);
+    let ruff = rules::ruff::check(&script.text, parsed.clone(), &config.ruff_rules, builtins);
+    let mut findings: Vec<(String, Severity, String, TextRange, Option<(String, Vec<(TextRange, String)>)>)> = Vec::new();
+    let duplicate_tests: Vec<TextRange> = ours.iter().filter(|f| f.code == "NT302").map(|f| f.range).collect();
+    for f in ruff {
+        if let Some(item) = from_ruff(f, test, &scope, &script.text, partial, &duplicate_tests, sel) {
+            findings.push(item);
+        }
+    }
+    for PyFinding { code, message, range, fix } in ours {
+        let mut severity = rules::rule(code).map_or(Severity::Error, |r| r.severity);
+        if code == "NT205" && test.options.skip_type_check {
+            severity = Severity::Warning;
+        }
+        findings.push((code.to_string(), severity, message, range, fix));
+    }
+    for (code, mut severity, message, range, fix) in findings {
+        if !sel.enabled(&code) || noqa(&script.text, range.start(), &code) {
+            continue;
+        }
+        if test.options.skip_lint && !code.starts_with("NT") && severity == Severity::Error {
+            severity = Severity::Warning;
+        }
+        let Some(src) = script.map.to_source(range) else { continue };
+        let fix = fix.and_then(|(title, edits)| map_fix(test, title, edits));
+        out.push(Diagnostic { code, severity, message, range: src, py_range: Some(range), test: Some(index), fix });
+    }
+    Some(Script { parsed, scope })
+}
+
+type Finding = (String, Severity, String, TextRange, Option<(String, Vec<(TextRange, String)>)>);
+
+/// Turns a ruff finding into ours: syntax errors become `NT001`, an
+/// undefined name close to a known one becomes `NT101` (once, with the
+/// suggestion), `machine` without an alias becomes `NT401`.
+fn from_ruff(f: RuffFinding, test: &TestDef, scope: &ScriptScope, text: &str, partial: bool, dups: &[TextRange], sel: &RuleSelection) -> Option<Finding> {
+    let Some(code) = f.code else {
+        return Some(("NT001".into(), Severity::Error, format!("Python syntax error: {}", f.message), f.range, None));
+    };
+    let open = test.nodes_open.is_some();
+    match code.as_str() {
+        "F821" => {
+            let name = text.get(f.range.start().into()..f.range.end().into()).unwrap_or_default();
+            if name.contains(HOLE_PREFIX) || is_vlan_name(name) || partial {
+                return None;
+            }
+            if name == "machine" && !open {
+                let vms: Vec<&str> = test.nodes.iter().filter(|n| n.kind == crate::nix::NodeKind::Vm).map(|n| n.py_name.as_str()).collect();
+                let all: Vec<&str> = test.nodes.iter().map(|n| n.py_name.as_str()).collect();
+                let fix = (vms.len() == 1).then(|| (format!("Replace with `{}`", vms[0]), vec![(f.range, vms[0].to_string())]));
+                let msg = format!(
+                    "there is no `machine` here: the implicit alias is deprecated and exists only with exactly one machine, and this test has {} ({}); name the node",
+                    all.len(),
+                    all.join(", ")
+                );
+                return Some(("NT401".into(), Severity::Error, msg, f.range, fix));
+            }
+            let severity = if open { Severity::Warning } else { Severity::Error };
+            let note = test.nodes_open.as_ref().map(|r| format!(" (not all nodes are known: {r})")).unwrap_or_default();
+            let api = DriverApi::get();
+            let mut candidates: Vec<&str> = test.nodes.iter().map(|n| n.py_name.as_str()).collect();
+            candidates.extend(api.members().iter().filter(|m| m.class == crate::driver_api::Class::Global).map(|m| m.name.as_str()));
+            candidates.extend(scope.module.keys().map(String::as_str));
+            if sel.enabled("NT101")
+                && let Some(s) = suggest(name, candidates)
+            {
+                let fix = Some((format!("Replace with `{s}`"), vec![(f.range, s.to_string())]));
+                return Some(("NT101".into(), severity, format!("undefined name `{name}`; did you mean `{s}`?{note}"), f.range, fix));
+            }
+            Some((code, severity, format!("{}{note}", f.message), f.range, None))
+        }
+        "F811" if dups.iter().any(|d| d.intersect(f.range).is_some()) => None,
+        _ => {
+            let severity = if partial && matches!(code.as_str(), "F401" | "F811" | "F841") { Severity::Warning } else { Severity::Error };
+            Some((code, severity, f.message, f.range, f.fix))
+        }
+    }
+}
+
+/// `# noqa` or `# noqa: CODE, ...` on the line of `at` (ruff handles its
+/// own codes; this serves ours).
+pub fn noqa(text: &str, at: TextSize, code: &str) -> bool {
+    let at = usize::from(at).min(text.len());
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let line = &text[start..end];
+    let Some(pos) = line.to_ascii_lowercase().find("# noqa") else { return false };
+    let rest = line[pos + 6..].trim_start();
+    match rest.strip_prefix(':') {
+        None => true,
+        Some(codes) => codes
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .take_while(|c| c.chars().all(|ch| ch.is_ascii_alphanumeric()))
+            .any(|c| c.eq_ignore_ascii_case(code)),
+    }
+}
+
+/// Maps a fix's Python edits into the Nix source; `None` if an edit would
+/// touch an escape or a hole, cross files, or need Nix escaping.
+fn map_fix(test: &TestDef, title: String, edits: Vec<(TextRange, String)>) -> Option<Fix> {
+    let map = &test.script.map;
+    let mut out = Vec::new();
+    for (range, new_text) in edits {
+        if new_text.contains(['\'', '$', '"', '\\', '\n']) {
+            return None;
+        }
+        let touched = map.segments().iter().filter(|s| s.py.intersect(range).is_some_and(|r| !r.is_empty()) || s.py.contains(range.start()));
+        if touched.clone().any(|s| s.kind != SegmentKind::Verbatim) {
+            return None;
+        }
+        let (file, start) = map.to_source_offset(range.start())?;
+        let (end_file, end) = map.to_source_offset(range.end())?;
+        if file != end_file || end < start {
+            return None;
+        }
+        out.push(Edit { range: SourceRange { file, range: TextRange::new(start, end) }, new_text });
+    }
+    Some(Fix { title, edits: out })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::noqa;
+
+    #[test]
+    fn noqa_comments() {
+        let t = "a()  # noqa: NT201, F401\nb()  # NOQA\nc()\n";
+        assert!(noqa(t, 0.into(), "NT201"));
+        assert!(!noqa(t, 0.into(), "NT202"));
+        assert!(noqa(t, 25.into(), "NT999"));
+        assert!(!noqa(t, 37.into(), "NT201"));
+    }
+}

@@ -1,0 +1,516 @@
+//! Our checks on the script: machine methods and attributes by node type,
+//! call arity, keywords and literal argument types against the driver API
+//! table, fixture parameters, duplicate tests, and deprecated API.
+
+use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+use ruff_python_ast::{self as ast, Expr, ExprContext, Number, Stmt};
+use ruff_text_size::{Ranged, TextRange};
+use std::collections::{HashMap, HashSet};
+
+use super::scope::{MachineTy, ScriptScope, machine_ty_of_node};
+use super::{DRIVER_FIXTURES, PYTEST_FIXTURES, is_vlan_name};
+use crate::driver_api::{Class, DriverApi, Generation, Member, MemberKind, ParamKind, Ty, deprecated_param};
+use crate::nix::{Node, NodeKind, TestDef};
+use crate::suggest::suggest;
+
+/// A finding in Python offsets, before mapping to Nix.
+#[derive(Debug, Clone)]
+pub struct PyFinding {
+    pub code: &'static str,
+    pub message: String,
+    pub range: TextRange,
+    pub fix: Option<(String, Vec<(TextRange, String)>)>,
+}
+
+/// What a name refers to where it is used.
+#[derive(Clone, Copy)]
+enum Resolved<'a> {
+    Machine(MachineTy, Option<&'a Node>),
+    Global(&'a Member),
+    Other,
+}
+
+struct Checker<'a> {
+    test: &'a TestDef,
+    scope: &'a ScriptScope,
+    g: Generation,
+    api: &'static DriverApi,
+    /// The node `machine` stands for when the driver creates the alias.
+    alias: Option<&'a Node>,
+    /// Function scopes: local names, with a machine type when known.
+    locals: Vec<HashMap<String, Option<MachineTy>>>,
+    out: Vec<PyFinding>,
+    text: &'a str,
+}
+
+/// Runs every `NT2xx`-`NT4xx` check and the fixture checks on one script.
+pub fn check(module: &ast::ModModule, text: &str, test: &TestDef, scope: &ScriptScope, g: Generation) -> Vec<PyFinding> {
+    let api = DriverApi::get();
+    let alias = if test.node("machine").is_none() && test.nodes.len() == 1 { test.nodes.first() } else { None };
+    let mut c = Checker { test, scope, g, api, alias, locals: Vec::new(), out: Vec::new(), text };
+    c.fixtures();
+    for stmt in &module.body {
+        c.visit_stmt(stmt);
+    }
+    c.out
+}
+
+fn literal_kind(expr: &Expr) -> Option<&'static str> {
+    Some(match expr {
+        Expr::StringLiteral(_) | Expr::FString(_) | Expr::TString(_) => "a string",
+        Expr::BytesLiteral(_) => "bytes",
+        Expr::NumberLiteral(n) => match n.value {
+            Number::Int(_) => "an int",
+            Number::Float(_) => "a float",
+            Number::Complex { .. } => "a complex number",
+        },
+        Expr::BooleanLiteral(_) => "a bool",
+        Expr::NoneLiteral(_) => "None",
+        Expr::List(_) | Expr::ListComp(_) => "a list",
+        Expr::Dict(_) | Expr::DictComp(_) => "a dict",
+        Expr::Tuple(_) => "a tuple",
+        Expr::Set(_) | Expr::SetComp(_) => "a set",
+        Expr::UnaryOp(u) => return literal_kind(&u.operand).filter(|k| matches!(*k, "an int" | "a float")),
+        _ => return None,
+    })
+}
+
+/// What a literal of `kind` is for a parameter of type `ty`: fine, a type
+/// error, or a deprecated bare duration.
+enum ArgVerdict {
+    Ok,
+    Wrong,
+    BareDuration,
+}
+
+fn verdict(ty: Ty, optional: bool, kind: &str) -> ArgVerdict {
+    use ArgVerdict::*;
+    if kind == "None" {
+        return if optional || ty == Ty::Any { Ok } else { Wrong };
+    }
+    let numeric = matches!(kind, "an int" | "a float" | "a bool");
+    match ty {
+        Ty::Any | Ty::Dict | Ty::List => Ok,
+        Ty::Str => if kind == "a string" { Ok } else { Wrong },
+        Ty::Int | Ty::Float => if numeric { Ok } else { Wrong },
+        Ty::Bool => if numeric { Ok } else { Wrong },
+        Ty::Duration => if numeric { BareDuration } else { Wrong },
+        Ty::Timedelta | Ty::Callable => Wrong,
+    }
+}
+
+impl<'a> Checker<'a> {
+    fn push(&mut self, code: &'static str, range: TextRange, message: String, fix: Option<(String, Vec<(TextRange, String)>)>) {
+        self.out.push(PyFinding { code, message, range, fix });
+    }
+
+    fn resolve(&self, name: &str) -> Resolved<'a> {
+        for scope in self.locals.iter().rev() {
+            if let Some(ty) = scope.get(name) {
+                return match ty {
+                    Some(t) => Resolved::Machine(*t, self.test.node(name)),
+                    None => Resolved::Other,
+                };
+            }
+        }
+        if let Some(ty) = self.scope.module.get(name) {
+            return match ty {
+                Some(t) => Resolved::Machine(*t, None),
+                None => Resolved::Other,
+            };
+        }
+        if let Some(node) = self.test.node(name) {
+            return Resolved::Machine(machine_ty_of_node(node.kind), Some(node));
+        }
+        if name == "machine"
+            && let Some(node) = self.alias
+        {
+            return Resolved::Machine(machine_ty_of_node(node.kind), Some(node));
+        }
+        match self.api.global(name, self.g) {
+            Some(m) => Resolved::Global(m),
+            None => Resolved::Other,
+        }
+    }
+
+    fn class_of(ty: MachineTy) -> Class {
+        match ty {
+            MachineTy::Qemu => Class::Qemu,
+            MachineTy::Nspawn => Class::Nspawn,
+            MachineTy::Any => Class::Base,
+        }
+    }
+
+    /// The member `attr` of a machine of type `ty`; for `Any` either kind's.
+    fn machine_member(&self, ty: MachineTy, attr: &str) -> Option<&'static Member> {
+        match ty {
+            MachineTy::Any => self
+                .api
+                .member(Class::Qemu, attr, self.g)
+                .or_else(|| self.api.member(Class::Nspawn, attr, self.g)),
+            t => self.api.member(Self::class_of(t), attr, self.g),
+        }
+    }
+
+    fn check_attribute(&mut self, receiver: &str, ty: MachineTy, node: Option<&Node>, attr: &ast::Identifier) -> Option<&'static Member> {
+        let name = attr.id.as_str();
+        if let Some(m) = self.machine_member(ty, name) {
+            if let Some(dep) = m.deprecated_in(self.g) {
+                let fix = dep.replacement.map(|r| (format!("Use `{r}`"), vec![(attr.range, r.to_string())]));
+                self.push("NT402", attr.range, dep.message.to_string(), fix);
+            }
+            return Some(m);
+        }
+        if ty == MachineTy::Nspawn && self.api.member(Class::Qemu, name, self.g).is_some() {
+            let what = match node {
+                Some(n) => format!("`{receiver}` is a container (`containers.{}`)", n.name),
+                None => format!("`{receiver}` is a container"),
+            };
+            self.push("NT202", attr.range, format!("`{name}` needs a VM: {what}, and containers have no display, monitor or QEMU NIC"), None);
+            return None;
+        }
+        let class_name = Self::class_of(ty).python_name(self.g);
+        if let Some(other) = self.api.member_anywhere(name).find(|m| !m.available_in(self.g)) {
+            let gens: Vec<&str> = Generation::ALL.iter().filter(|g| other.available_in(**g)).map(|g| g.label()).collect();
+            self.push(
+                "NT201",
+                attr.range,
+                format!("`{name}` is not in the {} driver's `{class_name}` (it exists in: {})", self.g.label(), gens.join(", ")),
+                None,
+            );
+            return None;
+        }
+        let members: Vec<&str> = match ty {
+            MachineTy::Any => {
+                let mut v: Vec<&str> = self.api.machine_members(Class::Qemu, self.g).iter().map(|m| m.name.as_str()).collect();
+                v.extend(self.api.machine_members(Class::Nspawn, self.g).iter().map(|m| m.name.as_str()));
+                v
+            }
+            t => self.api.machine_members(Self::class_of(t), self.g).iter().map(|m| m.name.as_str()).collect(),
+        };
+        let (msg, fix) = match suggest(name, members) {
+            Some(s) => (
+                format!("`{class_name}` has no attribute `{name}`; did you mean `{s}`?"),
+                Some((format!("Replace with `{s}`"), vec![(attr.range, s.to_string())])),
+            ),
+            None => (format!("`{class_name}` has no attribute `{name}`"), None),
+        };
+        self.push("NT201", attr.range, msg, fix);
+        None
+    }
+
+    fn check_call(&mut self, member: &Member, call: &ast::ExprCall, callee: TextRange) {
+        if member.kind != MemberKind::Function || member.signature.contains("*args: Any, **kwargs") {
+            return;
+        }
+        let name = &member.name;
+        let args = &call.arguments.args;
+        let splat = args.iter().any(|a| matches!(a, Expr::Starred(_))) || call.arguments.keywords.iter().any(|k| k.arg.is_none());
+        let positional: Vec<_> = member.params.iter().filter(|p| p.kind == ParamKind::Positional).collect();
+        let varargs = member.params.iter().find(|p| p.kind == ParamKind::VarArgs);
+        let var_kw = member.params.iter().any(|p| p.kind == ParamKind::VarKeywords);
+        let mut bound: Vec<(&crate::driver_api::Param, &Expr)> = Vec::new();
+        let mut given: HashSet<&str> = HashSet::new();
+        for (i, arg) in args.iter().enumerate() {
+            if matches!(arg, Expr::Starred(_)) {
+                break;
+            }
+            if let Some(p) = positional.get(i) {
+                bound.push((p, arg));
+                given.insert(p.name.as_str());
+            } else if let Some(v) = varargs {
+                bound.push((v, arg));
+            } else {
+                self.push(
+                    "NT203",
+                    arg.range(),
+                    format!("`{name}()` takes at most {} positional argument{} ({} given)", positional.len(), if positional.len() == 1 { "" } else { "s" }, args.len()),
+                    None,
+                );
+                break;
+            }
+        }
+        for kw in &call.arguments.keywords {
+            let Some(arg) = &kw.arg else { continue };
+            let kname = arg.id.as_str();
+            match member.params.iter().find(|p| p.name == kname && matches!(p.kind, ParamKind::Positional | ParamKind::KeywordOnly)) {
+                Some(p) => {
+                    if !given.insert(p.name.as_str()) {
+                        self.push("NT203", kw.range, format!("`{name}()` got multiple values for `{kname}`"), None);
+                    }
+                    bound.push((p, &kw.value));
+                }
+                None if var_kw => {}
+                None => {
+                    let names = member.params.iter().filter(|p| matches!(p.kind, ParamKind::Positional | ParamKind::KeywordOnly)).map(|p| p.name.as_str());
+                    let (msg, fix) = match suggest(kname, names) {
+                        Some(s) => (
+                            format!("`{name}()` has no parameter `{kname}`; did you mean `{s}`?"),
+                            Some((format!("Replace with `{s}`"), vec![(arg.range, s.to_string())])),
+                        ),
+                        None => (format!("`{name}()` has no parameter `{kname}`"), None),
+                    };
+                    self.push("NT204", arg.range, msg, fix);
+                }
+            }
+        }
+        if !splat {
+            for p in member.params.iter().filter(|p| p.required()) {
+                if !given.contains(p.name.as_str()) {
+                    self.push("NT203", callee, format!("`{name}()` is missing the required argument `{}` ({})", p.name, p.annotation), None);
+                }
+            }
+        }
+        for (param, expr) in bound {
+            if let Some(msg) = deprecated_param(member, &param.name, self.g) {
+                self.push("NT404", expr.range(), msg.to_string(), None);
+                continue;
+            }
+            let Some(kind) = literal_kind(expr) else { continue };
+            match verdict(param.ty, param.optional, kind) {
+                ArgVerdict::Ok => {}
+                ArgVerdict::Wrong => self.push(
+                    "NT205",
+                    expr.range(),
+                    format!("`{name}()` expects `{}` for `{}`, got {kind}", param.annotation, param.name),
+                    None,
+                ),
+                ArgVerdict::BareDuration => {
+                    let fix = self.timedelta_fix(expr);
+                    self.push(
+                        "NT403",
+                        expr.range(),
+                        format!("`{}` takes a `timedelta` in the {} driver; a bare number of seconds is deprecated", param.name, self.g.label()),
+                        fix,
+                    );
+                }
+            }
+        }
+    }
+
+    /// `30` → `timedelta(seconds=30)`, when the script already imports it.
+    fn timedelta_fix(&self, expr: &Expr) -> Option<(String, Vec<(TextRange, String)>)> {
+        let number = &self.text[expr.range()];
+        let ctor = if self.scope.module.contains_key("timedelta") {
+            "timedelta"
+        } else if self.scope.module.contains_key("datetime") {
+            "datetime.timedelta"
+        } else {
+            return None;
+        };
+        let new = format!("{ctor}(seconds={number})");
+        Some((format!("Use `{new}`"), vec![(expr.range(), new)]))
+    }
+
+    fn fixtures(&mut self) {
+        let test = self.test;
+        let scope = self.scope;
+        let mut seen: HashMap<&str, TextRange> = HashMap::new();
+        for f in &scope.test_functions {
+            if seen.insert(f.name.as_str(), f.name_range).is_some() {
+                self.push("NT302", f.name_range, format!("test function `{}` is defined again; the earlier one never runs", f.name), None);
+            }
+            for (param, range) in &f.params {
+                let p = param.as_str();
+                let known = test.node(p).is_some()
+                    || DRIVER_FIXTURES.contains(&p)
+                    || PYTEST_FIXTURES.contains(&p)
+                    || is_vlan_name(p)
+                    || f.parametrized.iter().any(|x| x == p)
+                    || scope.fixtures.iter().any(|x| x == p)
+                    || (p == "machine" && self.alias.is_some());
+                if known || test.nodes_open.is_some() {
+                    continue;
+                }
+                let nodes = test.nodes.iter().map(|n| n.py_name.as_str());
+                let (msg, fix) = match suggest(p, nodes) {
+                    Some(s) => (
+                        format!("fixture `{p}` of `{}` names no node; did you mean `{s}`?", f.name),
+                        Some((format!("Replace with `{s}`"), vec![(*range, s.to_string())])),
+                    ),
+                    None => {
+                        let all: Vec<&str> = test.nodes.iter().map(|n| n.py_name.as_str()).collect();
+                        (format!("fixture `{p}` of `{}` names no node (nodes: {})", f.name, all.join(", ")), None)
+                    }
+                };
+                self.push("NT301", *range, msg, fix);
+            }
+        }
+    }
+
+    fn function_scope(&self, params: &ast::Parameters, body: &[Stmt], is_test: bool) -> HashMap<String, Option<MachineTy>> {
+        let mut locals = HashMap::new();
+        for p in params.iter() {
+            let name = p.name().id.to_string();
+            let ty = if is_test { self.test.node(&name).map(|n| machine_ty_of_node(n.kind)) } else { None };
+            locals.insert(name, ty);
+        }
+        let mut store = StoreNames::default();
+        for s in body {
+            store.visit_stmt(s);
+        }
+        for n in store.names {
+            locals.entry(n).or_insert(None);
+        }
+        locals
+    }
+}
+
+/// Names assigned in a function body (not in nested functions).
+#[derive(Default)]
+struct StoreNames {
+    names: Vec<String>,
+}
+
+impl<'b> Visitor<'b> for StoreNames {
+    fn visit_stmt(&mut self, stmt: &'b Stmt) {
+        match stmt {
+            Stmt::FunctionDef(f) => self.names.push(f.name.id.to_string()),
+            Stmt::ClassDef(c) => self.names.push(c.name.id.to_string()),
+            Stmt::Import(i) => self.names.extend(i.names.iter().map(|a| a.asname.as_ref().unwrap_or(&a.name).id.split('.').next().unwrap_or_default().to_string())),
+            Stmt::ImportFrom(i) => self.names.extend(i.names.iter().map(|a| a.asname.as_ref().unwrap_or(&a.name).id.to_string())),
+            Stmt::Global(_) | Stmt::Nonlocal(_) => {}
+            _ => walk_stmt(self, stmt),
+        }
+    }
+    fn visit_expr(&mut self, expr: &'b Expr) {
+        match expr {
+            Expr::Name(n) if n.ctx == ExprContext::Store => self.names.push(n.id.to_string()),
+            Expr::Lambda(_) => {}
+            _ => walk_expr(self, expr),
+        }
+    }
+}
+
+impl<'b> Visitor<'b> for Checker<'_> {
+    fn visit_stmt(&mut self, stmt: &'b Stmt) {
+        match stmt {
+            Stmt::FunctionDef(f) => {
+                for d in &f.decorator_list {
+                    self.visit_expr(&d.expression);
+                }
+                for p in f.parameters.iter() {
+                    if let Some(default) = p.default() {
+                        self.visit_expr(default);
+                    }
+                }
+                let is_test = self.locals.is_empty() && f.name.id.starts_with("test");
+                let scope = self.function_scope(&f.parameters, &f.body, is_test);
+                self.locals.push(scope);
+                for s in &f.body {
+                    self.visit_stmt(s);
+                }
+                self.locals.pop();
+            }
+            Stmt::ClassDef(c) => {
+                self.locals.push(HashMap::new());
+                walk_stmt(self, stmt);
+                let _ = c;
+                self.locals.pop();
+            }
+            _ => walk_stmt(self, stmt),
+        }
+    }
+
+    fn visit_expr(&mut self, expr: &'b Expr) {
+        match expr {
+            Expr::Lambda(l) => {
+                let mut scope = HashMap::new();
+                if let Some(params) = &l.parameters {
+                    for p in params.iter() {
+                        scope.insert(p.name().id.to_string(), None);
+                    }
+                }
+                self.locals.push(scope);
+                self.visit_expr(&l.body);
+                self.locals.pop();
+            }
+            Expr::Name(n) if n.ctx == ExprContext::Load && n.id.as_str() == "machine" => {
+                if let (Some(node), Resolved::Machine(..)) = (self.alias, self.resolve("machine"))
+                    && self.g >= Generation::Newest
+                    && self.locals.iter().all(|l| !l.contains_key("machine"))
+                    && !self.scope.module.contains_key("machine")
+                {
+                    self.push(
+                        "NT401",
+                        n.range,
+                        format!("the implicit `machine` alias is deprecated; name the node: `{}`", node.py_name),
+                        Some((format!("Replace with `{}`", node.py_name), vec![(n.range, node.py_name.clone())])),
+                    );
+                }
+            }
+            Expr::Attribute(a) => {
+                if let Expr::Name(recv) = &*a.value
+                    && let Resolved::Machine(ty, node) = self.resolve(&recv.id)
+                {
+                    self.visit_expr(&a.value);
+                    self.check_attribute(&recv.id, ty, node, &a.attr);
+                    return;
+                }
+                walk_expr(self, expr);
+            }
+            Expr::Call(call) => {
+                let member = match &*call.func {
+                    Expr::Attribute(a) => match &*a.value {
+                        Expr::Name(recv) => match self.resolve(&recv.id) {
+                            Resolved::Machine(ty, node) => {
+                                self.visit_expr(&a.value);
+                                self.check_attribute(&recv.id, ty, node, &a.attr).map(|m| (m, a.attr.range))
+                            }
+                            _ => {
+                                self.visit_expr(&call.func);
+                                None
+                            }
+                        },
+                        _ => {
+                            self.visit_expr(&call.func);
+                            None
+                        }
+                    },
+                    Expr::Name(n) => {
+                        self.visit_expr(&call.func);
+                        match self.resolve(&n.id) {
+                            Resolved::Global(m) => Some((m, n.range)),
+                            _ => None,
+                        }
+                    }
+                    other => {
+                        self.visit_expr(other);
+                        None
+                    }
+                };
+                if let Some((m, callee)) = member {
+                    self.check_call(m, call, callee);
+                }
+                for arg in call.arguments.args.iter() {
+                    self.visit_expr(arg);
+                }
+                for kw in &call.arguments.keywords {
+                    self.visit_expr(&kw.value);
+                }
+            }
+            _ => walk_expr(self, expr),
+        }
+    }
+}
+
+/// Nodes whose names cannot or should not be Python globals (`NT102`-`NT104`).
+pub fn node_name_findings(test: &TestDef, g: Generation) -> Vec<(&'static str, &Node, String)> {
+    let api = DriverApi::get();
+    let mut out = Vec::new();
+    for node in &test.nodes {
+        let py = node.py_name.as_str();
+        if super::KEYWORDS.contains(&py) {
+            out.push(("NT102", node, format!("node name `{py}` is a Python keyword: the script cannot refer to it")));
+        } else if api.global(py, g).is_some() {
+            out.push(("NT103", node, format!("node `{py}` hides the driver global `{py}`")));
+        } else if super::BUILTINS.contains(&py) {
+            out.push(("NT103", node, format!("node `{py}` hides the Python builtin `{py}`")));
+        }
+        if let Some(other) = test.nodes.iter().find(|o| o.py_name == node.py_name && o.name != node.name && o.name_range.start() < node.name_range.start()) {
+            let kind = if node.kind == NodeKind::Container { "container" } else { "node" };
+            out.push(("NT104", node, format!("{kind} `{}` and `{}` are both `{py}` in Python; only one is reachable", other.name, node.name)));
+        }
+    }
+    out
+}

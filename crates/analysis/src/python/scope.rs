@@ -1,0 +1,244 @@
+//! What names in the script refer to, flow-insensitively: module-level
+//! bindings with a little type inference (`m = create_machine(...)`,
+//! `for m in machines:`), test functions and their fixture parameters.
+
+use std::collections::HashMap;
+
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_text_size::TextRange;
+
+use crate::nix::{NodeKind, TestDef};
+
+/// The static type of a machine-valued name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MachineTy {
+    Qemu,
+    Nspawn,
+    /// Some machine: VM or container.
+    Any,
+}
+
+pub fn machine_ty_of_node(kind: NodeKind) -> MachineTy {
+    match kind {
+        NodeKind::Vm => MachineTy::Qemu,
+        NodeKind::Container => MachineTy::Nspawn,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TestFunction {
+    pub name: String,
+    pub name_range: TextRange,
+    pub def_range: TextRange,
+    /// Parameter names and ranges.
+    pub params: Vec<(String, TextRange)>,
+    /// Names given values by `@pytest.mark.parametrize`.
+    pub parametrized: Vec<String>,
+}
+
+/// Names bound at module level, and what we know of them.
+#[derive(Debug, Default)]
+pub struct ScriptScope {
+    /// Every name bound at module level; `Some` type if it is a machine.
+    pub module: HashMap<String, Option<MachineTy>>,
+    pub test_functions: Vec<TestFunction>,
+    /// Module-level functions decorated as pytest fixtures.
+    pub fixtures: Vec<String>,
+}
+
+impl ScriptScope {
+    pub fn build(module: &ast::ModModule, test: &TestDef) -> ScriptScope {
+        let mut scope = ScriptScope::default();
+        let any_container = test.nodes.iter().any(|n| n.kind == NodeKind::Container);
+        collect(&module.body, &mut scope, test, any_container);
+        for stmt in &module.body {
+            if let Stmt::FunctionDef(f) = stmt {
+                let decorated_fixture = f.decorator_list.iter().any(|d| expr_text_contains(&d.expression, "fixture"));
+                if decorated_fixture {
+                    scope.fixtures.push(f.name.id.to_string());
+                }
+                if f.name.id.starts_with("test") && !decorated_fixture {
+                    let p = &f.parameters;
+                    let params = p
+                        .posonlyargs
+                        .iter()
+                        .chain(&p.args)
+                        .chain(&p.kwonlyargs)
+                        .map(|a| (a.parameter.name.id.to_string(), a.parameter.name.range))
+                        .collect();
+                    let parametrized = f.decorator_list.iter().flat_map(|d| parametrize_names(&d.expression)).collect();
+                    scope.test_functions.push(TestFunction {
+                        name: f.name.id.to_string(),
+                        name_range: f.name.range,
+                        def_range: f.range,
+                        params,
+                        parametrized,
+                    });
+                }
+            }
+        }
+        scope
+    }
+}
+
+fn expr_text_contains(expr: &Expr, word: &str) -> bool {
+    match expr {
+        Expr::Name(n) => n.id.contains(word),
+        Expr::Attribute(a) => a.attr.id.contains(word) || expr_text_contains(&a.value, word),
+        Expr::Call(c) => expr_text_contains(&c.func, word),
+        _ => false,
+    }
+}
+
+/// `@pytest.mark.parametrize("a, b", ...)` → `["a", "b"]`.
+fn parametrize_names(expr: &Expr) -> Vec<String> {
+    let Expr::Call(call) = expr else { return Vec::new() };
+    if !expr_text_contains(&call.func, "parametrize") {
+        return Vec::new();
+    }
+    match call.arguments.args.first() {
+        Some(Expr::StringLiteral(s)) => s.value.to_str().split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
+        Some(Expr::List(ast::ExprList { elts, .. }) | Expr::Tuple(ast::ExprTuple { elts, .. })) => elts
+            .iter()
+            .filter_map(|e| match e {
+                Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The machine type of an iterable, for `for m in <iter>:`.
+fn iter_elem_ty(iter: &Expr, test: &TestDef, any_container: bool) -> Option<MachineTy> {
+    match iter {
+        Expr::Name(n) => match n.id.as_str() {
+            "machines" => Some(if any_container { MachineTy::Any } else { MachineTy::Qemu }),
+            "machines_qemu" => Some(MachineTy::Qemu),
+            "machines_nspawn" => Some(MachineTy::Nspawn),
+            _ => None,
+        },
+        Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
+            let tys: Vec<Option<MachineTy>> = elts
+                .iter()
+                .map(|e| match e {
+                    Expr::Name(n) => test.node(&n.id).map(|node| machine_ty_of_node(node.kind)),
+                    _ => None,
+                })
+                .collect();
+            if tys.is_empty() || tys.iter().any(Option::is_none) {
+                return None;
+            }
+            let first = tys[0];
+            Some(if tys.iter().all(|t| *t == first) { first? } else { MachineTy::Any })
+        }
+        _ => None,
+    }
+}
+
+fn value_ty(value: &Expr) -> Option<MachineTy> {
+    match value {
+        Expr::Call(c) => match &*c.func {
+            Expr::Name(n) if n.id.as_str() == "create_machine" => Some(MachineTy::Qemu),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn bind_target(target: &Expr, ty: Option<MachineTy>, scope: &mut ScriptScope) {
+    match target {
+        Expr::Name(n) => {
+            let entry = scope.module.entry(n.id.to_string()).or_insert(ty);
+            if *entry != ty {
+                *entry = None;
+            }
+        }
+        Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => {
+            for e in elts {
+                bind_target(e, None, scope);
+            }
+        }
+        Expr::Starred(s) => bind_target(&s.value, None, scope),
+        _ => {}
+    }
+}
+
+/// Module-level bindings, descending into blocks but not into functions or
+/// classes (their bodies have their own scopes).
+fn collect(body: &[Stmt], scope: &mut ScriptScope, test: &TestDef, any_container: bool) {
+    for stmt in body {
+        match stmt {
+            Stmt::Assign(a) => {
+                let ty = value_ty(&a.value);
+                for t in &a.targets {
+                    bind_target(t, ty, scope);
+                }
+            }
+            Stmt::AnnAssign(a) => bind_target(&a.target, a.value.as_deref().and_then(value_ty), scope),
+            Stmt::AugAssign(a) => bind_target(&a.target, None, scope),
+            Stmt::For(f) => {
+                bind_target(&f.target, iter_elem_ty(&f.iter, test, any_container), scope);
+                collect(&f.body, scope, test, any_container);
+                collect(&f.orelse, scope, test, any_container);
+            }
+            Stmt::While(w) => {
+                collect(&w.body, scope, test, any_container);
+                collect(&w.orelse, scope, test, any_container);
+            }
+            Stmt::If(i) => {
+                collect(&i.body, scope, test, any_container);
+                for c in &i.elif_else_clauses {
+                    collect(&c.body, scope, test, any_container);
+                }
+            }
+            Stmt::With(w) => {
+                for item in &w.items {
+                    if let Some(v) = &item.optional_vars {
+                        bind_target(v, None, scope);
+                    }
+                }
+                collect(&w.body, scope, test, any_container);
+            }
+            Stmt::Try(t) => {
+                collect(&t.body, scope, test, any_container);
+                for h in &t.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = h;
+                    if let Some(n) = &h.name {
+                        scope.module.insert(n.id.to_string(), None);
+                    }
+                    collect(&h.body, scope, test, any_container);
+                }
+                collect(&t.orelse, scope, test, any_container);
+                collect(&t.finalbody, scope, test, any_container);
+            }
+            Stmt::FunctionDef(f) => {
+                scope.module.insert(f.name.id.to_string(), None);
+            }
+            Stmt::ClassDef(c) => {
+                scope.module.insert(c.name.id.to_string(), None);
+            }
+            Stmt::Import(i) => {
+                for alias in &i.names {
+                    let name = alias.asname.as_ref().map_or_else(
+                        || alias.name.id.split('.').next().unwrap_or_default().to_string(),
+                        |a| a.id.to_string(),
+                    );
+                    scope.module.insert(name, None);
+                }
+            }
+            Stmt::ImportFrom(i) => {
+                for alias in &i.names {
+                    let name = alias.asname.as_ref().unwrap_or(&alias.name);
+                    scope.module.insert(name.id.to_string(), None);
+                }
+            }
+            Stmt::Match(m) => {
+                for case in &m.cases {
+                    collect(&case.body, scope, test, any_container);
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The pyflakes-class checks, by `ruff_linter` itself: the NixOS build runs
+//! `ruff check` (pyflakes before 2026) on every testScript, so running the
+//! same code gives parity by construction. Codes are ruff's own.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use ruff_linter::linter::{ParseSource, lint_only};
+use ruff_linter::registry::Rule;
+use ruff_linter::rule_selector::PreviewOptions;
+use ruff_linter::settings::{LinterSettings, flags};
+use ruff_linter::source_kind::SourceKind;
+use ruff_linter::RuleSelector;
+use ruff_python_ast::{ModModule, PySourceType};
+use ruff_python_parser::Parsed;
+use ruff_text_size::{Ranged, TextRange};
+
+use super::selection::RuleSelection;
+
+/// One ruff diagnostic, in Python offsets.
+#[derive(Debug, Clone)]
+pub struct RuffFinding {
+    /// `F401`..., or `None` for a syntax error.
+    pub code: Option<String>,
+    pub message: String,
+    pub range: TextRange,
+    /// Title and edits of ruff's fix, if it has one.
+    pub fix: Option<(String, Vec<(TextRange, String)>)>,
+}
+
+/// Rules our own checks build on, run even when not reported.
+pub const INTERNAL: &[&str] = &["F821", "F811"];
+
+/// The ruff rules a selection asks for, plus [`INTERNAL`].
+pub fn rules_for(selection: &RuleSelection) -> Result<Vec<Rule>, String> {
+    let mut rules: Vec<Rule> = Vec::new();
+    for s in selection.selectors() {
+        if s.starts_with("NT") {
+            continue;
+        }
+        let selector = RuleSelector::from_str(&s).map_err(|e| format!("unknown rule selector `{s}`: {e}"))?;
+        rules.extend(selector.rules(&PreviewOptions::default()));
+    }
+    for s in selection.ignore.iter().chain(&selection.extend_select) {
+        if !s.starts_with("NT") && s != "ALL" {
+            RuleSelector::from_str(s).map_err(|e| format!("unknown rule selector `{s}`: {e}"))?;
+        }
+    }
+    rules.retain(|r| selection.enabled(&r.noqa_code().to_string()));
+    for code in INTERNAL {
+        if let Ok(rule) = Rule::from_code(code) {
+            rules.push(rule);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    rules.retain(|r| seen.insert(*r));
+    Ok(rules)
+}
+
+/// Runs ruff on `parsed` (the script `text`), with `builtins` (node names,
+/// driver globals, hole placeholders) known as defined.
+pub fn check(text: &str, parsed: Parsed<ModModule>, rules: &[Rule], builtins: Vec<String>) -> Vec<RuffFinding> {
+    let mut settings = LinterSettings::for_rules(rules.iter().copied());
+    settings.builtins = builtins;
+    let source = SourceKind::Python { code: text.to_string(), is_stub: false };
+    let result = lint_only(
+        Path::new("testScript.py"),
+        None,
+        &settings,
+        flags::Noqa::Enabled,
+        &source,
+        PySourceType::Python,
+        ParseSource::Precomputed(parsed),
+    );
+    result
+        .diagnostics
+        .iter()
+        .filter_map(|d| {
+            let range = d.range()?;
+            let fix = d.fix().map(|f| {
+                let title = d.first_help_text().map(ToString::to_string).unwrap_or_else(|| "Apply ruff's fix".into());
+                let edits = f.edits().iter().map(|e| (e.range(), e.content().unwrap_or("").to_string())).collect();
+                (title, edits)
+            });
+            Some(RuffFinding {
+                code: d.secondary_code().map(|c| c.as_str().to_string()),
+                message: d.concise_message().to_string(),
+                range,
+                fix,
+            })
+        })
+        .collect()
+}
+
+/// ruff's own documentation of one of its codes.
+pub fn explain(code: &str) -> Option<String> {
+    let rule = Rule::from_code(code).ok()?;
+    let doc = rule.explanation()?;
+    Some(format!("# {} ({code}, from ruff)\n\n{doc}", rule.name()))
+}
