@@ -143,6 +143,10 @@ fn check_script(test: &TestDef, index: usize, config: &Config, out: &mut Vec<Dia
         }
         ScriptStatus::Known => {}
     }
+    if let Some(reason) = &test.nodes_open {
+        let msg = format!("the nodes of `{}` are not all statically known ({reason}); undefined names are not checked", test.label());
+        push_nix(out, sel, "NT002", Severity::Info, msg, test.script_key, Some(index));
+    }
     let parsed = parse_script(&script.text)?;
     let scope = ScriptScope::build(parsed.syntax(), test);
     let g = config.generation();
@@ -198,10 +202,10 @@ fn from_ruff(f: RuffFinding, test: &TestDef, scope: &ScriptScope, text: &str, pa
     match code.as_str() {
         "F821" => {
             let name = text.get(f.range.start().into()..f.range.end().into()).unwrap_or_default();
-            if name.contains(HOLE_PREFIX) || is_vlan_name(name) || partial {
+            if name.contains(HOLE_PREFIX) || is_vlan_name(name) || partial || open {
                 return None;
             }
-            if name == "machine" && !open {
+            if name == "machine" {
                 let vms: Vec<&str> = test.nodes.iter().filter(|n| n.kind == crate::nix::NodeKind::Vm).map(|n| n.py_name.as_str()).collect();
                 let all: Vec<&str> = test.nodes.iter().map(|n| n.py_name.as_str()).collect();
                 let fix = (vms.len() == 1).then(|| (format!("Replace with `{}`", vms[0]), vec![(f.range, vms[0].to_string())]));
@@ -212,19 +216,23 @@ fn from_ruff(f: RuffFinding, test: &TestDef, scope: &ScriptScope, text: &str, pa
                 );
                 return Some(("NT401".into(), Severity::Error, msg, f.range, fix));
             }
-            let severity = if open { Severity::Warning } else { Severity::Error };
-            let note = test.nodes_open.as_ref().map(|r| format!(" (not all nodes are known: {r})")).unwrap_or_default();
             let api = DriverApi::get();
             let mut candidates: Vec<&str> = test.nodes.iter().map(|n| n.py_name.as_str()).collect();
-            candidates.extend(api.members().iter().filter(|m| m.class == crate::driver_api::Class::Global).map(|m| m.name.as_str()));
+            // Driver globals, but not the classes (`Machine` is no typo fix for `machine`).
+            candidates.extend(
+                api.members()
+                    .iter()
+                    .filter(|m| m.class == crate::driver_api::Class::Global && !m.ty.starts_with("type["))
+                    .map(|m| m.name.as_str()),
+            );
             candidates.extend(scope.module.keys().map(String::as_str));
             if sel.enabled("NT101")
                 && let Some(s) = suggest(name, candidates)
             {
                 let fix = Some((format!("Replace with `{s}`"), vec![(f.range, s.to_string())]));
-                return Some(("NT101".into(), severity, format!("undefined name `{name}`; did you mean `{s}`?{note}"), f.range, fix));
+                return Some(("NT101".into(), Severity::Error, format!("undefined name `{name}`; did you mean `{s}`?"), f.range, fix));
             }
-            Some((code, severity, format!("{}{note}", f.message), f.range, None))
+            Some((code, Severity::Error, f.message, f.range, None))
         }
         "F811" if dups.iter().any(|d| d.intersect(f.range).is_some()) => None,
         _ => {

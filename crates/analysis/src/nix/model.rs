@@ -140,6 +140,7 @@ fn test_from_attrset(path: &str, source: &str, set: &ast::AttrSet, loader: &dyn 
     let mut options = TestOptions::default();
     let mut nodes = Vec::new();
     let mut open: Option<String> = None;
+    let mut declares_nodes = false;
     for entry in set.attrpath_values() {
         let Some(names) = entry.attrpath().and_then(|p| attrpath_names(source, &p)) else { continue };
         let keys: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
@@ -158,16 +159,21 @@ fn test_from_attrset(path: &str, source: &str, set: &ast::AttrSet, loader: &dyn 
             ["skipTypeCheck"] => options.skip_type_check = bool_literal(entry.value()),
             ["usePytestFixtures"] => options.use_pytest_fixtures = bool_literal(entry.value()),
             [group @ ("nodes" | "containers"), node, ..] => {
+                declares_nodes = true;
                 let kind = if *group == "nodes" { NodeKind::Vm } else { NodeKind::Container };
                 push_node(&mut nodes, node, names[1].1, range_of(&entry), kind, false);
             }
             [group @ ("nodes" | "containers")] => {
+                declares_nodes = true;
                 let kind = if *group == "nodes" { NodeKind::Vm } else { NodeKind::Container };
                 if let Some(value) = entry.value() {
                     collect_node_set(source, value, kind, &mut nodes, &mut open);
                 }
             }
-            ["machine"] => push_node(&mut nodes, "machine", names[0].1, range_of(&entry), NodeKind::Vm, true),
+            ["machine"] => {
+                declares_nodes = true;
+                push_node(&mut nodes, "machine", names[0].1, range_of(&entry), NodeKind::Vm, true)
+            }
             ["imports"] => {
                 open.get_or_insert_with(|| "the test imports modules that may add nodes".into());
             }
@@ -179,11 +185,17 @@ fn test_from_attrset(path: &str, source: &str, set: &ast::AttrSet, loader: &dyn 
             if let Some((n, _)) = attr_name(source, &attr)
                 && matches!(n.as_str(), "nodes" | "containers")
             {
+                declares_nodes = true;
                 open.get_or_insert_with(|| format!("`{n}` is inherited"));
             }
         }
     }
     let (entry, script_key) = script_entry?;
+    if !declares_nodes {
+        // Frameworks built on the driver (nix-vm-test, ...) define machines
+        // themselves; plain NixOS tests always say `nodes`.
+        open.get_or_insert_with(|| "the test declares no `nodes`; its framework may define them".into());
+    }
     let script = extract(path, source, entry.value()?, loader);
     Some(TestDef {
         name,

@@ -69,6 +69,12 @@ impl ScriptSource {
         for seg in self.map.holes() {
             let start = usize::from(seg.py.start());
             out.push_str(&self.text[at..start]);
+            at = usize::from(seg.py.end());
+            if seg.src.is_empty() {
+                // The line break placed after an unknown part.
+                out.push_str(&self.text[seg.py]);
+                continue;
+            }
             let nix = match seg.file {
                 FileId::Nix => nix_source.get(seg.src.start().into()..seg.src.end().into()).unwrap_or("?"),
                 FileId::Read(_) => "?",
@@ -76,7 +82,6 @@ impl ScriptSource {
             let one_line: String = nix.split_whitespace().collect::<Vec<_>>().join(" ");
             let shown = if one_line.starts_with("${") { one_line } else { format!("${{{one_line}}}") };
             out.push_str(&format!("«{shown}»"));
-            at = usize::from(seg.py.end());
         }
         out.push_str(&self.text[at..]);
         out
@@ -148,7 +153,7 @@ impl Builder<'_> {
                 Some(body) => self.lower(body),
                 None => self.unknown_part(&expr, "the `let` has no body".into()),
             },
-            ast::Expr::BinOp(op) if op.operator() == Some(ast::BinOpKind::Concat) => {
+            ast::Expr::BinOp(op) if op.operator() == Some(ast::BinOpKind::Add) => {
                 if let Some(l) = op.lhs() {
                     self.lower(l);
                 }

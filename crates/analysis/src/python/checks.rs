@@ -48,7 +48,11 @@ pub fn check(module: &ast::ModModule, text: &str, test: &TestDef, scope: &Script
     let api = DriverApi::get();
     let alias = if test.node("machine").is_none() && test.nodes.len() == 1 { test.nodes.first() } else { None };
     let mut c = Checker { test, scope, g, api, alias, locals: Vec::new(), out: Vec::new(), text };
-    c.fixtures();
+    let mut loads = LoadedNames::default();
+    for stmt in &module.body {
+        loads.visit_stmt(stmt);
+    }
+    c.fixtures(&loads.names);
     for stmt in &module.body {
         c.visit_stmt(stmt);
     }
@@ -302,13 +306,20 @@ impl<'a> Checker<'a> {
         Some((format!("Use `{new}`"), vec![(expr.range(), new)]))
     }
 
-    fn fixtures(&mut self) {
+    /// `NT301` and `NT302`. Without `usePytestFixtures`, a `test_` function
+    /// that the script calls itself, or that a foreign decorator wraps, is a
+    /// plain helper of a legacy script, and its parameters are its own.
+    fn fixtures(&mut self, called: &HashSet<String>) {
         let test = self.test;
         let scope = self.scope;
         let mut seen: HashMap<&str, TextRange> = HashMap::new();
         for f in &scope.test_functions {
             if seen.insert(f.name.as_str(), f.name_range).is_some() {
                 self.push("NT302", f.name_range, format!("test function `{}` is defined again; the earlier one never runs", f.name), None);
+            }
+            let helper = f.foreign_decorator || called.contains(&f.name);
+            if helper && !test.options.use_pytest_fixtures {
+                continue;
             }
             for (param, range) in &f.params {
                 let p = param.as_str();
@@ -353,6 +364,23 @@ impl<'a> Checker<'a> {
             locals.entry(n).or_insert(None);
         }
         locals
+    }
+}
+
+/// Every name read anywhere in the script.
+#[derive(Default)]
+struct LoadedNames {
+    names: HashSet<String>,
+}
+
+impl<'b> Visitor<'b> for LoadedNames {
+    fn visit_expr(&mut self, expr: &'b Expr) {
+        if let Expr::Name(n) = expr
+            && n.ctx == ExprContext::Load
+        {
+            self.names.insert(n.id.to_string());
+        }
+        walk_expr(self, expr);
     }
 }
 

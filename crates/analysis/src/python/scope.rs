@@ -34,6 +34,9 @@ pub struct TestFunction {
     pub params: Vec<(String, TextRange)>,
     /// Names given values by `@pytest.mark.parametrize`.
     pub parametrized: Vec<String>,
+    /// Wrapped by a decorator that is not pytest's, which may change what
+    /// the parameters mean.
+    pub foreign_decorator: bool,
 }
 
 /// Names bound at module level, and what we know of them.
@@ -67,12 +70,14 @@ impl ScriptScope {
                         .map(|a| (a.parameter.name.id.to_string(), a.parameter.name.range))
                         .collect();
                     let parametrized = f.decorator_list.iter().flat_map(|d| parametrize_names(&d.expression)).collect();
+                    let foreign_decorator = f.decorator_list.iter().any(|d| !is_pytest_expr(&d.expression));
                     scope.test_functions.push(TestFunction {
                         name: f.name.id.to_string(),
                         name_range: f.name.range,
                         def_range: f.range,
                         params,
                         parametrized,
+                        foreign_decorator,
                     });
                 }
             }
@@ -86,6 +91,16 @@ fn expr_text_contains(expr: &Expr, word: &str) -> bool {
         Expr::Name(n) => n.id.contains(word),
         Expr::Attribute(a) => a.attr.id.contains(word) || expr_text_contains(&a.value, word),
         Expr::Call(c) => expr_text_contains(&c.func, word),
+        _ => false,
+    }
+}
+
+/// `pytest.mark.x`, `pytest.mark.x(...)`.
+fn is_pytest_expr(expr: &Expr) -> bool {
+    match expr {
+        Expr::Name(n) => n.id.as_str() == "pytest",
+        Expr::Attribute(a) => is_pytest_expr(&a.value),
+        Expr::Call(c) => is_pytest_expr(&c.func),
         _ => false,
     }
 }
