@@ -9,7 +9,7 @@
 //! The tests check all of this against `nix-instantiate --eval`.
 
 use rowan::ast::AstNode;
-use rnix::ast::{self, AstToken, InterpolPart};
+use rnix::ast;
 use ruff_text_size::{TextRange, TextSize};
 
 use crate::source_map::{FileId, Segment, SegmentKind, SourceMap};
@@ -84,13 +84,16 @@ fn text_range(r: rowan::TextRange) -> TextRange {
 }
 
 /// Splits the raw content of a string into runs, escapes and holes.
+/// (rnix's own `Str::parts` asserts on the odd tokens an error-recovered
+/// tree can hold; here anything unexpected becomes an unknown hole.)
 fn lex_parts(source: &str, string: &ast::Str, multiline: bool) -> Vec<Part> {
+    use rnix::SyntaxKind::{TOKEN_STRING_CONTENT, TOKEN_STRING_END, TOKEN_STRING_START};
     let mut parts = Vec::new();
-    for part in string.parts() {
-        match part {
-            InterpolPart::Interpolation(i) => parts.push(Part::Hole { src: text_range(i.syntax().text_range()) }),
-            InterpolPart::Literal(lit) => {
-                let range = text_range(lit.syntax().text_range());
+    for child in string.syntax().children_with_tokens() {
+        let range = text_range(child.text_range());
+        match child.kind() {
+            TOKEN_STRING_START | TOKEN_STRING_END => {}
+            TOKEN_STRING_CONTENT => {
                 let raw = &source[range];
                 if multiline {
                     lex_indented(raw, range.start(), &mut parts);
@@ -98,6 +101,8 @@ fn lex_parts(source: &str, string: &ast::Str, multiline: bool) -> Vec<Part> {
                     lex_quoted(raw, range.start(), &mut parts);
                 }
             }
+            // `${...}`, or an error the parser recovered from: unknown text.
+            _ => parts.push(Part::Hole { src: range }),
         }
     }
     parts
