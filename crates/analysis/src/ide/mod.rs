@@ -1,0 +1,130 @@
+//! IDE features as plain data over byte offsets in the Nix file: the server
+//! turns them into LSP types, nothing here knows about LSP.
+
+mod code_actions;
+mod completion;
+mod hover;
+mod navigation;
+mod outline;
+mod runnables;
+mod semantic_tokens;
+
+pub use code_actions::{Action, ActionKind, code_actions};
+pub use completion::{CompletionItem, CompletionKind, completions};
+pub use hover::{Hover, SignatureHelp, hover, signature_help};
+pub use navigation::{NavTarget, definition, references, rename};
+pub use outline::{Fold, Symbol, SymbolKind, folding_ranges, symbols};
+pub use runnables::{Runnable, runnables};
+pub use semantic_tokens::{TOKEN_TYPES, Token, semantic_tokens};
+
+use ruff_text_size::{TextRange, TextSize};
+
+use crate::Analysis;
+use crate::driver_api::{Class, DriverApi, Generation, Member};
+use crate::nix::TestDef;
+use crate::python::{MachineTy, machine_ty_of_node};
+use crate::source_map::FileId;
+
+/// Where a Nix offset falls inside a test's script.
+pub(crate) struct ScriptPos<'a> {
+    pub index: usize,
+    pub test: &'a TestDef,
+    pub offset: TextSize,
+    pub text: &'a str,
+}
+
+pub(crate) fn script_pos(a: &Analysis, offset: TextSize) -> Option<ScriptPos<'_>> {
+    a.file.tests.iter().enumerate().find_map(|(index, test)| {
+        if !test.script.value_range.contains_inclusive(offset) {
+            return None;
+        }
+        let py = test.script.map.to_python_offset(FileId::Nix, offset)?;
+        Some(ScriptPos { index, test, offset: py, text: &test.script.text })
+    })
+}
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The identifier around `offset` in `text`, with its range.
+pub(crate) fn ident_at(text: &str, offset: TextSize) -> Option<(&str, TextRange)> {
+    let bytes = text.as_bytes();
+    let at = usize::from(offset).min(bytes.len());
+    let mut start = at;
+    while start > 0 && is_ident(bytes[start - 1]) {
+        start -= 1;
+    }
+    let mut end = at;
+    while end < bytes.len() && is_ident(bytes[end]) {
+        end += 1;
+    }
+    (start < end).then(|| (&text[start..end], TextRange::new(to_size(start), to_size(end))))
+}
+
+pub(crate) fn to_size(n: usize) -> TextSize {
+    TextSize::try_from(n).unwrap_or(TextSize::new(u32::MAX))
+}
+
+/// The identifier directly before a `.` that ends just before `start`.
+pub(crate) fn receiver_before(text: &str, start: usize) -> Option<&str> {
+    let bytes = text.as_bytes();
+    if start == 0 || bytes.get(start - 1) != Some(&b'.') {
+        return None;
+    }
+    let end = start - 1;
+    let mut s = end;
+    while s > 0 && is_ident(bytes[s - 1]) {
+        s -= 1;
+    }
+    (s < end).then(|| &text[s..end])
+}
+
+/// What a receiver name is, for completion and hover on `name.attr`.
+pub(crate) enum ReceiverTy {
+    Machine(MachineTy),
+    Object(Class),
+}
+
+pub(crate) fn receiver_ty(a: &Analysis, test: &TestDef, index: usize, name: &str, g: Generation) -> Option<ReceiverTy> {
+    let module = a.scripts.get(index)?.as_ref().map(|s| &s.scope.module);
+    if let Some(Some(ty)) = module.and_then(|m| m.get(name)) {
+        return Some(ReceiverTy::Machine(*ty));
+    }
+    if module.is_some_and(|m| m.contains_key(name)) {
+        return None;
+    }
+    if let Some(node) = test.node(name) {
+        return Some(ReceiverTy::Machine(machine_ty_of_node(node.kind)));
+    }
+    if name == "machine" && test.nodes.len() == 1 {
+        let node = &test.nodes[0];
+        return Some(ReceiverTy::Machine(machine_ty_of_node(node.kind)));
+    }
+    if crate::python::is_vlan_name(name) {
+        return Some(ReceiverTy::Object(Class::Vlan));
+    }
+    DriverApi::get().global(name, g)?.value_class.filter(|c| *c != Class::Tester).map(ReceiverTy::Object)
+}
+
+/// The members an object of this type has.
+pub(crate) fn members_of(ty: &ReceiverTy, g: Generation) -> Vec<&'static Member> {
+    let api = DriverApi::get();
+    match ty {
+        ReceiverTy::Machine(MachineTy::Qemu) => api.machine_members(Class::Qemu, g),
+        ReceiverTy::Machine(MachineTy::Nspawn) => api.machine_members(Class::Nspawn, g),
+        ReceiverTy::Machine(MachineTy::Any) => api.machine_members(Class::Base, g),
+        ReceiverTy::Object(c) => api.machine_members(*c, g),
+    }
+}
+
+/// Markdown documentation of a driver member.
+pub(crate) fn member_doc(m: &Member, g: Generation) -> String {
+    let gens: Vec<&str> = Generation::ALL.iter().filter(|x| m.available_in(**x)).map(|x| x.label()).collect();
+    let owner = if m.class == Class::Global { "driver global".to_string() } else { format!("`{}`", m.class.python_name(g)) };
+    let mut s = format!("```python\n{}\n```\n{}\n\n*{owner}; in driver generations: {}*", m.display_signature(), m.doc, gens.join(", "));
+    if let Some(d) = m.deprecated_in(g) {
+        s.push_str(&format!("\n\n**Deprecated:** {}", d.message));
+    }
+    s
+}

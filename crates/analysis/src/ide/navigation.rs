@@ -1,0 +1,134 @@
+//! Go to definition (a Python node name → its `nodes.<n>` in Nix), find
+//! references (every Python use of a node, from either side) and rename
+//! (the Nix attribute and every Python use, pythonized).
+
+use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+use ruff_python_ast::{Expr, ExprContext, Stmt};
+use ruff_text_size::{TextRange, TextSize};
+use serde::Serialize;
+
+use super::{ident_at, receiver_before, script_pos};
+use crate::Analysis;
+use crate::diagnostics::Edit;
+use crate::nix::{Node, pythonize};
+use crate::python::KEYWORDS;
+use crate::source_map::{FileId, SourceRange};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NavTarget {
+    /// The whole definition (or use).
+    pub range: TextRange,
+    /// The name inside it.
+    pub focus: TextRange,
+}
+
+/// The node under the cursor: a Nix node name, or a Python name that is one.
+fn node_at(a: &Analysis, offset: TextSize) -> Option<(usize, &Node)> {
+    if let Some(pos) = script_pos(a, offset) {
+        let (word, range) = ident_at(pos.text, pos.offset)?;
+        if receiver_before(pos.text, range.start().into()).is_some() {
+            return None;
+        }
+        let node = pos.test.node(word).or_else(|| (word == "machine" && pos.test.nodes.len() == 1).then(|| &pos.test.nodes[0]))?;
+        return Some((pos.index, node));
+    }
+    a.file.tests.iter().enumerate().find_map(|(i, t)| {
+        t.nodes.iter().find(|n| n.name_range.contains_inclusive(offset)).map(|n| (i, n))
+    })
+}
+
+pub fn definition(a: &Analysis, offset: TextSize) -> Vec<NavTarget> {
+    match node_at(a, offset) {
+        Some((_, node)) => vec![NavTarget { range: node.def_range, focus: node.name_range }],
+        None => Vec::new(),
+    }
+}
+
+/// Python uses of `name` that refer to the global (not shadowed by an
+/// assignment or a parameter of a non-test function).
+struct Uses<'a> {
+    name: &'a str,
+    shadowed: usize,
+    out: Vec<TextRange>,
+}
+
+impl<'b> Visitor<'b> for Uses<'_> {
+    fn visit_stmt(&mut self, stmt: &'b Stmt) {
+        if let Stmt::FunctionDef(f) = stmt {
+            let is_test = f.name.id.starts_with("test");
+            let param = f.parameters.iter().find(|p| p.name().id.as_str() == self.name);
+            if let Some(p) = param {
+                if is_test {
+                    self.out.push(p.name().range);
+                } else {
+                    self.shadowed += 1;
+                    walk_stmt(self, stmt);
+                    self.shadowed -= 1;
+                    return;
+                }
+            }
+        }
+        walk_stmt(self, stmt);
+    }
+    fn visit_expr(&mut self, expr: &'b Expr) {
+        if let Expr::Name(n) = expr
+            && n.id.as_str() == self.name
+            && self.shadowed == 0
+            && n.ctx == ExprContext::Load
+        {
+            self.out.push(n.range);
+        }
+        walk_expr(self, expr);
+    }
+}
+
+fn python_uses(a: &Analysis, index: usize, py_name: &str) -> Vec<SourceRange> {
+    let Some(Some(script)) = a.scripts.get(index) else { return Vec::new() };
+    let test = &a.file.tests[index];
+    let mut v = Uses { name: py_name, shadowed: 0, out: Vec::new() };
+    for s in &script.parsed.syntax().body {
+        v.visit_stmt(s);
+    }
+    v.out.into_iter().filter_map(|r| test.script.map.to_source(r)).collect()
+}
+
+/// Every use of the node under the cursor, its definition included.
+pub fn references(a: &Analysis, offset: TextSize) -> Vec<SourceRange> {
+    let Some((index, node)) = node_at(a, offset) else { return Vec::new() };
+    let mut out = vec![SourceRange { file: FileId::Nix, range: node.name_range }];
+    out.extend(python_uses(a, index, &node.py_name));
+    if a.file.tests[index].nodes.len() == 1 && node.py_name != "machine" {
+        out.extend(python_uses(a, index, "machine"));
+    }
+    out
+}
+
+fn valid_nix_ident(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '\''))
+        && !matches!(s, "if" | "then" | "else" | "let" | "in" | "rec" | "with" | "inherit" | "assert" | "or")
+}
+
+/// Renames the node under the cursor: the Nix attribute (quoted when it
+/// must be) and every Python use (with the pythonized new name).
+pub fn rename(a: &Analysis, offset: TextSize, new_name: &str) -> Result<Vec<Edit>, String> {
+    let (index, node) = node_at(a, offset).ok_or("no node here to rename")?;
+    let test = &a.file.tests[index];
+    if new_name.is_empty() || new_name.contains(['.', '"', '$', '\\', '\n']) {
+        return Err(format!("`{new_name}` cannot be a node name"));
+    }
+    let py = pythonize(new_name);
+    if KEYWORDS.contains(&py.as_str()) {
+        return Err(format!("`{py}` is a Python keyword"));
+    }
+    if let Some(other) = test.nodes.iter().find(|n| n.py_name == py && n.name != node.name) {
+        return Err(format!("`{new_name}` would collide with node `{}`", other.name));
+    }
+    let nix_text = if valid_nix_ident(new_name) { new_name.to_string() } else { format!("\"{new_name}\"") };
+    let mut edits = vec![Edit { range: SourceRange { file: FileId::Nix, range: node.name_range }, new_text: nix_text }];
+    for r in python_uses(a, index, &node.py_name) {
+        edits.push(Edit { range: r, new_text: py.clone() });
+    }
+    Ok(edits)
+}

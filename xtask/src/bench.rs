@@ -1,0 +1,1 @@
+pub fn run(_: &[String]) -> anyhow::Result<()> { anyhow::bail!("todo") }
