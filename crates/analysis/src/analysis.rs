@@ -298,3 +298,14 @@ mod tests {
         assert!(!noqa(t, 37.into(), "NT201"));
     }
 }
+
+/// Names of the configuration file, looked up from a file's directory up to
+/// the repository root by the shells.
+pub const CONFIG_FILE_NAMES: &[&str] = &["nixos-test-lint.toml", ".nixos-test-lint.toml"];
+
+impl Settings {
+    /// Parses the configuration file's text.
+    pub fn from_toml(text: &str) -> Result<Settings, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+}

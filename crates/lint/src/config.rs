@@ -11,19 +11,17 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use nixos_test_analysis::Settings;
+use nixos_test_analysis::{CONFIG_FILE_NAMES, Settings};
 use nixos_test_analysis::driver_api::Generation;
 
 use crate::args::Args;
-
-const NAMES: &[&str] = &["nixos-test-lint.toml", ".nixos-test-lint.toml"];
 
 /// The nearest configuration file at or above `start`, stopping at the
 /// repository root (the directory holding `.git`).
 pub fn find(start: &Path) -> Option<PathBuf> {
     let mut dir = Some(start);
     while let Some(d) = dir {
-        for name in NAMES {
+        for name in CONFIG_FILE_NAMES {
             let p = d.join(name);
             if p.is_file() {
                 return Some(p);
@@ -37,10 +35,6 @@ pub fn find(start: &Path) -> Option<PathBuf> {
     None
 }
 
-pub fn parse(text: &str) -> Result<Settings, String> {
-    toml::from_str(text).map_err(|e| e.to_string())
-}
-
 pub fn load(args: &Args) -> anyhow::Result<Settings> {
     let file = match (&args.config, args.no_config) {
         (Some(p), _) => Some(p.clone()),
@@ -50,7 +44,7 @@ pub fn load(args: &Args) -> anyhow::Result<Settings> {
     let mut settings = match &file {
         Some(p) => {
             let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-            parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
+            Settings::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
         }
         None => Settings::default(),
     };
@@ -71,9 +65,9 @@ mod tests {
 
     #[test]
     fn parses_documented_keys_and_rejects_unknown_ones() {
-        let s = parse("driver = \"early-2026\"\nextend-select = [\"E7\"]\nignore = [\"NT403\"]\n").unwrap();
+        let s = Settings::from_toml("driver = \"early-2026\"\nextend-select = [\"E7\"]\nignore = [\"NT403\"]\n").unwrap();
         assert_eq!(s.driver, Generation::Split);
         assert_eq!(s.rules.ignore, vec!["NT403".to_string()]);
-        assert!(parse("selec = []").is_err());
+        assert!(Settings::from_toml("selec = []").is_err());
     }
 }

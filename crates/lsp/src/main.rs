@@ -1,1 +1,25 @@
-fn main() {}
+//! `nixos-test-lsp`: a language server for NixOS VM tests. A thin shell over
+//! the analysis crate: documents and positions here, features there.
+
+mod capabilities;
+mod convert;
+mod documents;
+mod server;
+
+use tower_lsp_server::{LspService, Server};
+
+#[tokio::main]
+async fn main() {
+    if std::env::args().any(|a| a == "--version" || a == "-V") {
+        println!("nixos-test-lsp {}", env!("CARGO_PKG_VERSION"));
+        return;
+    }
+    // Logs go to stderr (or NIXOS_TEST_LSP_LOG); stdout carries the protocol.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("NIXOS_TEST_LSP_LOG").unwrap_or_else(|_| "warn".into()))
+        .init();
+    let (service, socket) = LspService::build(server::Backend::new).finish();
+    Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+}

@@ -1,0 +1,450 @@
+//! The LSP handlers. Each one finds the document, gets the analysis of its
+//! current version (computed off the event loop, panics contained), asks the
+//! IDE layer, and converts.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use dashmap::DashMap;
+use nixos_test_analysis::driver_api::Generation;
+use nixos_test_analysis::ide;
+use nixos_test_analysis::line_index::Encoding;
+use nixos_test_analysis::nix::FileLoader;
+use nixos_test_analysis::source_map::{FileId, TextRange};
+use nixos_test_analysis::{Analysis, CONFIG_FILE_NAMES, Config, Settings};
+use serde_json::{Value, json};
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+
+use crate::capabilities::{self, RUN_COMMAND};
+use crate::convert::{self, Lines};
+use crate::documents::{Change, Document, analyze_guarded};
+
+/// How long diagnostics wait for typing to pause.
+const DEBOUNCE: Duration = Duration::from_millis(60);
+
+struct Session {
+    encoding: Encoding,
+    snippets: bool,
+}
+
+struct Inner {
+    client: Client,
+    docs: DashMap<Uri, Document>,
+    configs: DashMap<PathBuf, Arc<Config>>,
+    session: RwLock<Session>,
+}
+
+#[derive(Clone)]
+pub struct Backend(Arc<Inner>);
+
+fn internal(message: impl Into<String>) -> Error {
+    Error { code: ErrorCode::InternalError, message: message.into().into(), data: None }
+}
+
+/// Reads `builtins.readFile` targets from open documents first, then disk.
+struct Loader(Backend);
+
+impl FileLoader for Loader {
+    fn read(&self, base: &str, rel: &str) -> std::result::Result<(String, String), String> {
+        let path = Path::new(base).parent().unwrap_or(Path::new(".")).join(rel);
+        let display = path.display().to_string();
+        if let Some(uri) = convert::uri_of_path(&display)
+            && let Some(doc) = self.0.0.docs.get(&uri)
+        {
+            return Ok((display, doc.text.clone()));
+        }
+        std::fs::read_to_string(&path).map(|t| (display, t)).map_err(|e| e.to_string())
+    }
+}
+
+impl Backend {
+    pub fn new(client: Client) -> Backend {
+        Backend(Arc::new(Inner {
+            client,
+            docs: DashMap::new(),
+            configs: DashMap::new(),
+            session: RwLock::new(Session { encoding: Encoding::Utf16, snippets: false }),
+        }))
+    }
+
+    fn encoding(&self) -> Encoding {
+        self.0.session.read().map_or(Encoding::Utf16, |s| s.encoding)
+    }
+
+    /// The configuration for a file: the nearest `nixos-test-lint.toml`
+    /// up to the repository root, as the CLI finds it.
+    fn config_for(&self, path: &str) -> Arc<Config> {
+        let dir = Path::new(path).parent().map(Path::to_path_buf).unwrap_or_default();
+        if let Some(c) = self.0.configs.get(&dir) {
+            return c.clone();
+        }
+        let mut settings = Settings::default();
+        let mut at = Some(dir.as_path());
+        'search: while let Some(d) = at {
+            for name in CONFIG_FILE_NAMES {
+                if let Ok(text) = std::fs::read_to_string(d.join(name)) {
+                    match Settings::from_toml(&text) {
+                        Ok(s) => settings = s,
+                        Err(e) => tracing::warn!("{}: {e}", d.join(name).display()),
+                    }
+                    break 'search;
+                }
+            }
+            if d.join(".git").exists() {
+                break;
+            }
+            at = d.parent();
+        }
+        let config = Arc::new(Config::new(settings).unwrap_or_default());
+        self.0.configs.insert(dir, config.clone());
+        config
+    }
+
+    /// The analysis of the document's current text (cached per version).
+    async fn analysis(&self, uri: &Uri) -> Result<Option<(Arc<Analysis>, Generation)>> {
+        let (path, text, version) = {
+            let Some(doc) = self.0.docs.get(uri) else { return Ok(None) };
+            if !doc.may_hold_tests() {
+                return Ok(None);
+            }
+            if let Some((v, a)) = &doc.analysis
+                && *v == doc.version
+            {
+                return Ok(Some((a.clone(), self.config_for(&doc.path).generation())));
+            }
+            (doc.path.clone(), doc.text.clone(), doc.version)
+        };
+        let config = self.config_for(&path);
+        let generation = config.generation();
+        let loader = Loader(self.clone());
+        let result = tokio::task::spawn_blocking(move || analyze_guarded(&path, &text, &loader, &config))
+            .await
+            .map_err(|e| internal(e.to_string()))?;
+        let analysis = Arc::new(result.map_err(internal)?);
+        if let Some(mut doc) = self.0.docs.get_mut(uri)
+            && doc.version == version
+        {
+            doc.analysis = Some((version, analysis.clone()));
+        }
+        Ok(Some((analysis, generation)))
+    }
+
+    async fn publish(&self, uri: Uri, version: i32) {
+        match self.analysis(&uri).await {
+            Ok(Some((a, _))) => {
+                for (u, diags) in convert::diagnostics(&a, &uri, self.encoding()) {
+                    let v = (u == uri).then_some(version);
+                    self.0.client.publish_diagnostics(u, diags, v).await;
+                }
+            }
+            Ok(None) => self.0.client.publish_diagnostics(uri, Vec::new(), Some(version)).await,
+            Err(e) => tracing::error!("diagnostics failed: {}", e.message),
+        }
+    }
+
+    /// Publishes diagnostics once typing pauses for [`DEBOUNCE`].
+    fn schedule(&self, uri: Uri, version: i32, delay: Duration) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let current = this.0.docs.get(&uri).map(|d| d.version);
+            if current == Some(version) {
+                this.publish(uri, version).await;
+            }
+        });
+    }
+
+    fn offset(&self, uri: &Uri, p: Position) -> Option<nixos_test_analysis::source_map::TextSize> {
+        let doc = self.0.docs.get(uri)?;
+        Some(doc.offset(p.line, p.character, self.encoding()))
+    }
+
+    /// Analysis and cursor offset for a position request.
+    async fn at(&self, uri: &Uri, p: Position) -> Result<Option<(Arc<Analysis>, Generation, nixos_test_analysis::source_map::TextSize)>> {
+        let Some(offset) = self.offset(uri, p) else { return Ok(None) };
+        Ok(self.analysis(uri).await?.map(|(a, g)| (a, g, offset)))
+    }
+
+    /// Runs an IDE feature, turning a panic into a JSON-RPC error.
+    fn guard<T>(f: impl FnOnce() -> T) -> Result<T> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| internal("internal error in nixos-test-lsp (the server keeps running)"))
+    }
+
+    fn run_command(args: &[Value]) -> Option<(String, Option<String>, Option<String>)> {
+        let a = args.first()?;
+        Some((a.get("file")?.as_str()?.to_string(), a.get("attr").and_then(Value::as_str).map(String::from), a.get("function").and_then(Value::as_str).map(String::from)))
+    }
+}
+
+fn find_runner() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("NIXOS_TEST_RUN") {
+        return Some(PathBuf::from(p));
+    }
+    let sibling = std::env::current_exe().ok()?.with_file_name("nixos-test-run");
+    if sibling.is_file() {
+        return Some(sibling);
+    }
+    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("nixos-test-run")).find(|p| p.is_file()))
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let encoding = capabilities::encoding(&params);
+        let snippets = params
+            .capabilities
+            .text_document
+            .as_ref()
+            .and_then(|t| t.completion.as_ref())
+            .and_then(|c| c.completion_item.as_ref())
+            .and_then(|i| i.snippet_support)
+            .unwrap_or(false);
+        if let Ok(mut s) = self.0.session.write() {
+            *s = Session { encoding, snippets };
+        }
+        Ok(InitializeResult {
+            capabilities: capabilities::server(encoding),
+            server_info: Some(ServerInfo { name: "nixos-test-lsp".into(), version: Some(env!("CARGO_PKG_VERSION").into()) }),
+            ..Default::default()
+        })
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let d = params.text_document;
+        let path = d.uri.to_file_path().map(|p| p.display().to_string()).unwrap_or_else(|| d.uri.as_str().to_string());
+        self.0.docs.insert(d.uri.clone(), Document::new(path, d.text, d.version));
+        self.schedule(d.uri, d.version, Duration::ZERO);
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let uri = params.text_document.uri;
+        let version = params.text_document.version;
+        let changes = params
+            .content_changes
+            .into_iter()
+            .map(|c| Change { range: c.range.map(|r| ((r.start.line, r.start.character), (r.end.line, r.end.character))), text: c.text })
+            .collect();
+        let enc = self.encoding();
+        if let Some(mut doc) = self.0.docs.get_mut(&uri) {
+            doc.apply(changes, version, enc);
+        }
+        self.schedule(uri, version, DEBOUNCE);
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        // A saved configuration file changes how every document is checked.
+        if CONFIG_FILE_NAMES.iter().any(|n| params.text_document.uri.as_str().ends_with(n)) {
+            self.0.configs.clear();
+            let open: Vec<(Uri, i32)> = self.0.docs.iter_mut().map(|mut d| {
+                d.analysis = None;
+                (d.key().clone(), d.version)
+            }).collect();
+            for (uri, v) in open {
+                self.schedule(uri, v, Duration::ZERO);
+            }
+        }
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        self.0.docs.remove(&params.text_document.uri);
+        self.0.client.publish_diagnostics(params.text_document.uri, Vec::new(), None).await;
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let uri = params.text_document_position.text_document.uri;
+        let Some((a, g, offset)) = self.at(&uri, params.text_document_position.position).await? else { return Ok(None) };
+        let snippets = self.0.session.read().is_ok_and(|s| s.snippets);
+        let enc = self.encoding();
+        let items = Self::guard(|| {
+            let lines = Lines::new(&a.source, enc);
+            ide::completions(&a, offset, g).into_iter().map(|i| convert::completion(i, &lines, snippets)).collect::<Vec<_>>()
+        })?;
+        Ok(Some(CompletionResponse::List(CompletionList { is_incomplete: false, items })))
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let p = params.text_document_position_params;
+        let Some((a, g, offset)) = self.at(&p.text_document.uri, p.position).await? else { return Ok(None) };
+        let enc = self.encoding();
+        Self::guard(|| {
+            ide::hover(&a, offset, g).map(|h| Hover {
+                contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: h.markdown }),
+                range: Some(Lines::new(&a.source, enc).range(h.range)),
+            })
+        })
+    }
+
+    async fn signature_help(&self, params: SignatureHelpParams) -> Result<Option<SignatureHelp>> {
+        let p = params.text_document_position_params;
+        let Some((a, g, offset)) = self.at(&p.text_document.uri, p.position).await? else { return Ok(None) };
+        Self::guard(|| {
+            ide::signature_help(&a, offset, g).map(|s| SignatureHelp {
+                signatures: vec![SignatureInformation {
+                    label: s.label,
+                    documentation: Some(Documentation::MarkupContent(MarkupContent { kind: MarkupKind::Markdown, value: s.documentation })),
+                    parameters: Some(s.params.into_iter().map(|p| ParameterInformation { label: ParameterLabel::Simple(p), documentation: None }).collect()),
+                    active_parameter: u32::try_from(s.active).ok(),
+                }],
+                active_signature: Some(0),
+                active_parameter: u32::try_from(s.active).ok(),
+            })
+        })
+    }
+
+    async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
+        let p = params.text_document_position_params;
+        let uri = p.text_document.uri;
+        let Some((a, _, offset)) = self.at(&uri, p.position).await? else { return Ok(None) };
+        let enc = self.encoding();
+        Self::guard(|| {
+            let lines = Lines::new(&a.source, enc);
+            let links: Vec<LocationLink> = ide::definition(&a, offset)
+                .into_iter()
+                .map(|t| LocationLink { origin_selection_range: None, target_uri: uri.clone(), target_range: lines.range(t.range), target_selection_range: lines.range(t.focus) })
+                .collect();
+            (!links.is_empty()).then_some(GotoDefinitionResponse::Link(links))
+        })
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let p = params.text_document_position;
+        let uri = p.text_document.uri;
+        let Some((a, _, offset)) = self.at(&uri, p.position).await? else { return Ok(None) };
+        let enc = self.encoding();
+        Self::guard(|| {
+            let test = a.file.test_at(offset).map_or(0, |t| a.file.tests.iter().position(|x| std::ptr::eq(x, t)).unwrap_or(0));
+            let locs: Vec<Location> = ide::references(&a, offset).iter().filter_map(|r| convert::location(&a, &uri, test, r, enc)).collect();
+            (!locs.is_empty()).then_some(locs)
+        })
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let p = params.text_document_position;
+        let uri = p.text_document.uri;
+        let Some((a, _, offset)) = self.at(&uri, p.position).await? else { return Ok(None) };
+        let enc = self.encoding();
+        let edits = Self::guard(|| ide::rename(&a, offset, &params.new_name))?;
+        match edits {
+            Ok(edits) => Ok(Some(convert::workspace_edit(&a, &uri, &edits, 0, enc))),
+            Err(msg) => Err(Error { code: ErrorCode::InvalidParams, message: msg.into(), data: None }),
+        }
+    }
+
+    async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
+        let Some((a, _)) = self.analysis(&params.text_document.uri).await? else { return Ok(None) };
+        let enc = self.encoding();
+        Self::guard(|| {
+            let lines = Lines::new(&a.source, enc);
+            Some(DocumentSymbolResponse::Nested(ide::symbols(&a).into_iter().map(|s| convert::symbol(s, &lines)).collect()))
+        })
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        let Some((a, _)) = self.analysis(&params.text_document.uri).await? else { return Ok(None) };
+        let enc = self.encoding();
+        Self::guard(|| {
+            let lines = Lines::new(&a.source, enc);
+            Some(
+                ide::folding_ranges(&a)
+                    .into_iter()
+                    .map(|f| lines.range(f.range))
+                    .filter(|r| r.end.line > r.start.line)
+                    .map(|r| FoldingRange { start_line: r.start.line, end_line: r.end.line, ..Default::default() })
+                    .collect(),
+            )
+        })
+    }
+
+    async fn semantic_tokens_full(&self, params: SemanticTokensParams) -> Result<Option<SemanticTokensResult>> {
+        let Some((a, _)) = self.analysis(&params.text_document.uri).await? else { return Ok(None) };
+        let enc = self.encoding();
+        Self::guard(|| {
+            let lines = Lines::new(&a.source, enc);
+            let data = convert::semantic_tokens(&ide::semantic_tokens(&a), &lines);
+            Some(SemanticTokensResult::Tokens(SemanticTokens { result_id: None, data }))
+        })
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let uri = params.text_document.uri;
+        let Some((a, _)) = self.analysis(&uri).await? else { return Ok(None) };
+        let enc = self.encoding();
+        Self::guard(|| {
+            let lines = Lines::new(&a.source, enc);
+            let range = TextRange::new(lines.offset(params.range.start), lines.offset(params.range.end).max(lines.offset(params.range.start)));
+            let nix_diags = convert::diagnostics(&a, &uri, enc).remove(&uri).unwrap_or_default();
+            let actions: Vec<CodeActionOrCommand> = ide::code_actions(&a, range)
+                .into_iter()
+                .map(|act| {
+                    let diagnostics = act.diagnostic.and_then(|i| a.diagnostics.get(i)).filter(|d| d.range.file == FileId::Nix).and_then(|d| {
+                        nix_diags.iter().find(|x| x.range == lines.range(d.range.range) && x.code == Some(NumberOrString::String(d.code.clone()))).cloned()
+                    });
+                    let test = act.diagnostic.and_then(|i| a.diagnostics.get(i)).and_then(|d| d.test).unwrap_or(0);
+                    CodeActionOrCommand::CodeAction(CodeAction {
+                        title: act.title,
+                        kind: Some(match act.kind {
+                            ide::ActionKind::QuickFix => CodeActionKind::QUICKFIX,
+                            ide::ActionKind::Refactor => CodeActionKind::REFACTOR_REWRITE,
+                        }),
+                        diagnostics: diagnostics.map(|d| vec![d]),
+                        edit: Some(convert::workspace_edit(&a, &uri, &act.edits, test, enc)),
+                        is_preferred: Some(act.kind == ide::ActionKind::QuickFix),
+                        ..Default::default()
+                    })
+                })
+                .collect();
+            Some(actions)
+        })
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        let uri = params.text_document.uri;
+        let Some((a, _)) = self.analysis(&uri).await? else { return Ok(None) };
+        let enc = self.encoding();
+        Self::guard(|| {
+            let lines = Lines::new(&a.source, enc);
+            Some(
+                ide::runnables(&a)
+                    .into_iter()
+                    .map(|r| CodeLens {
+                        range: lines.range(r.range),
+                        command: Some(Command {
+                            title: r.label,
+                            command: RUN_COMMAND.into(),
+                            arguments: Some(vec![json!({ "file": a.path, "uri": uri.as_str(), "attr": r.attr, "test": r.test_name, "function": r.function })]),
+                        }),
+                        data: None,
+                    })
+                    .collect(),
+            )
+        })
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
+        if params.command != RUN_COMMAND {
+            return Err(Error::method_not_found());
+        }
+        let Some((file, _attr, function)) = Self::run_command(&params.arguments) else {
+            return Err(Error::invalid_params("nixos-test.run takes { file, attr?, function? }"));
+        };
+        let what = function.as_deref().unwrap_or("all tests");
+        match find_runner() {
+            None => {
+                let msg = format!("Cannot run {what} of {file}: the runner `nixos-test-run` is not installed (not next to nixos-test-lsp, not on PATH, NIXOS_TEST_RUN unset).");
+                self.0.client.show_message(MessageType::ERROR, &msg).await;
+                Ok(Some(json!({ "ok": false, "error": msg })))
+            }
+            Some(runner) => {
+                let msg = format!("Running {what} of {file} with {}", runner.display());
+                self.0.client.show_message(MessageType::INFO, &msg).await;
+                Ok(Some(json!({ "ok": true, "runner": runner.display().to_string() })))
+            }
+        }
+    }
+}
