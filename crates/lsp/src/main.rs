@@ -5,6 +5,7 @@ mod capabilities;
 mod convert;
 mod documents;
 mod server;
+mod transport;
 
 use tower_lsp_server::{LspService, Server};
 
@@ -20,6 +21,14 @@ async fn main() {
         .with_ansi(false)
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("NIXOS_TEST_LSP_LOG").unwrap_or_else(|_| "warn".into()))
         .init();
-    let (service, socket) = LspService::build(server::Backend::new).finish();
-    Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+    let (service, socket) = LspService::build(server::Backend::new)
+        .custom_method(transport::MALFORMED, server::Backend::malformed)
+        .custom_method("nixos-test/documentText", server::Backend::document_text)
+        .finish();
+    let (to_server, from_guard) = tokio::io::duplex(1 << 16);
+    tokio::spawn(transport::guard(tokio::io::stdin(), to_server));
+    Server::new(from_guard, tokio::io::stdout(), socket).serve(service).await;
+    // The guard may sit in a blocking read of stdin, which would hold the
+    // runtime open: after `exit`, leave at once, as the protocol asks.
+    std::process::exit(0);
 }

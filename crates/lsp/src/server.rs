@@ -173,6 +173,17 @@ impl Backend {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| internal("internal error in nixos-test-lsp (the server keeps running)"))
     }
 
+    /// Answers a request whose body was not JSON (see `transport`).
+    pub async fn malformed(&self, _params: Value) -> Result<Value> {
+        Err(Error::parse_error())
+    }
+
+    /// The server's current text of a document (for tests and debugging:
+    /// it shows that no edit was lost).
+    pub async fn document_text(&self, params: TextDocumentIdentifier) -> Result<Option<String>> {
+        Ok(self.0.docs.get(&params.uri).map(|d| d.text.clone()))
+    }
+
     fn run_command(args: &[Value]) -> Option<(String, Option<String>, Option<String>)> {
         let a = args.first()?;
         Some((a.get("file")?.as_str()?.to_string(), a.get("attr").and_then(Value::as_str).map(String::from), a.get("function").and_then(Value::as_str).map(String::from)))

@@ -1,0 +1,169 @@
+//! The real server binary over stdio JSON-RPC, driven as an editor does.
+
+mod common;
+
+use common::{Client, examples, pos, uri};
+use serde_json::{Value, json};
+
+fn open_example(c: &mut Client, name: &str) -> (String, String) {
+    let path = examples().join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let u = uri(&path);
+    c.open(&u, &text);
+    (u, text)
+}
+
+fn lines_of(diags: &[Value]) -> Vec<u64> {
+    let mut v: Vec<u64> = diags.iter().map(|d| d["range"]["start"]["line"].as_u64().unwrap() + 1).collect();
+    v.sort_unstable();
+    v
+}
+
+#[test]
+fn diagnostics_on_open_and_change() {
+    let mut c = Client::start();
+    let init = c.initialize(&["utf-16"]);
+    assert_eq!(init["capabilities"]["positionEncoding"], "utf-16");
+    let (u, text) = open_example(&mut c, "mistakes.nix");
+    let diags = c.diagnostics(&u, Some(1));
+    assert_eq!(lines_of(&diags), vec![14, 16, 18, 19, 21, 24, 25]);
+    let bobb = diags.iter().find(|d| d["code"] == "NT101").unwrap();
+    assert_eq!(bobb["range"], json!({ "start": pos(13, 4), "end": pos(13, 8) }));
+    // Fix the typo with an incremental edit: that finding goes away.
+    c.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": u, "version": 2 }, "contentChanges": [{ "range": { "start": pos(13, 4), "end": pos(13, 8) }, "text": "bob" }] }),
+    );
+    let diags = c.diagnostics(&u, Some(2));
+    assert_eq!(lines_of(&diags), vec![16, 18, 19, 21, 24, 25]);
+    let (clean, _) = open_example(&mut c, "legacy-webserver.nix");
+    assert!(c.diagnostics(&clean, Some(1)).is_empty());
+    let _ = text;
+    c.shutdown();
+}
+
+#[test]
+fn completion_of_nodes_methods_fixtures_and_keywords() {
+    let mut c = Client::start();
+    c.initialize(&["utf-16"]);
+    let (u, text) = open_example(&mut c, "mistakes.nix");
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines[13] = "    bo".into();
+    lines[14] = "    alice.wait_for_u".into();
+    lines[15] = "    bob.wait_for_open_port(22, ti".into();
+    lines[16] = "    def test_x(al".into();
+    c.notify("textDocument/didChange", json!({ "textDocument": { "uri": u, "version": 2 }, "contentChanges": [{ "text": lines.join("\n") }] }));
+    let labels = |c: &mut Client, line: u32, col: u32| -> Vec<String> {
+        let r = c.result("textDocument/completion", json!({ "textDocument": { "uri": u }, "position": pos(line, col) }));
+        r["items"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap().to_string()).collect()
+    };
+    assert!(labels(&mut c, 13, 6).contains(&"bob".to_string()));
+    let methods = labels(&mut c, 14, 20);
+    assert!(methods.contains(&"wait_for_unit".to_string()), "{methods:?}");
+    assert!(methods.iter().all(|m| m.starts_with("wait_for_u")));
+    assert!(labels(&mut c, 15, 33).contains(&"timeout=".to_string()));
+    assert_eq!(labels(&mut c, 16, 17), vec!["alice".to_string()]);
+    // A snippet for a method with a required argument, replacing the typed word.
+    let r = c.result("textDocument/completion", json!({ "textDocument": { "uri": u }, "position": pos(14, 20) }));
+    let item = r["items"].as_array().unwrap().iter().find(|i| i["label"] == "wait_for_unit").unwrap().clone();
+    assert_eq!(item["textEdit"]["newText"], "wait_for_unit(${1:unit})$0");
+    assert_eq!(item["textEdit"]["range"]["start"], pos(14, 10));
+    c.shutdown();
+}
+
+#[test]
+fn hover_definition_references_rename() {
+    let mut c = Client::start();
+    c.initialize(&["utf-16"]);
+    let (u, _) = open_example(&mut c, "mistakes.nix");
+    let h = c.result("textDocument/hover", json!({ "textDocument": { "uri": u }, "position": pos(11, 12) }));
+    let md = h["contents"]["value"].as_str().unwrap();
+    assert!(md.contains("wait_for_unit(unit: str") && md.contains("newest"), "{md}");
+    let h = c.result("textDocument/hover", json!({ "textDocument": { "uri": u }, "position": pos(18, 5) }));
+    assert!(h["contents"]["value"].as_str().unwrap().contains("bob: QemuMachine"));
+    let d = c.result("textDocument/definition", json!({ "textDocument": { "uri": u }, "position": pos(18, 5) }));
+    assert_eq!(d[0]["targetSelectionRange"]["start"], pos(6, 4));
+    let refs = c.result("textDocument/references", json!({ "textDocument": { "uri": u }, "position": pos(6, 5), "context": { "includeDeclaration": true } }));
+    let ref_lines: Vec<u64> = refs.as_array().unwrap().iter().map(|r| r["range"]["start"]["line"].as_u64().unwrap() + 1).collect();
+    assert_eq!(ref_lines, vec![7, 19, 25]);
+    let edit = c.result("textDocument/rename", json!({ "textDocument": { "uri": u }, "position": pos(18, 5), "newName": "bob-2" }));
+    let edits = edit["changes"][u.as_str()].as_array().unwrap();
+    assert_eq!(edits.len(), 3);
+    assert!(edits.iter().any(|e| e["newText"] == "bob-2"));
+    assert_eq!(edits.iter().filter(|e| e["newText"] == "bob_2").count(), 2);
+    let bad = c.request("textDocument/rename", json!({ "textDocument": { "uri": u }, "position": pos(18, 5), "newName": "alice" }));
+    assert!(bad["error"]["message"].as_str().unwrap().contains("collide"));
+    c.shutdown();
+}
+
+#[test]
+fn code_actions_lenses_symbols_tokens() {
+    let mut c = Client::start();
+    c.initialize(&["utf-16"]);
+    let (u, _) = open_example(&mut c, "mistakes.nix");
+    let actions = c.result("textDocument/codeAction", json!({ "textDocument": { "uri": u }, "range": { "start": pos(13, 4), "end": pos(13, 8) }, "context": { "diagnostics": [] } }));
+    let fix = actions.as_array().unwrap().iter().find(|a| a["kind"] == "quickfix").unwrap();
+    assert_eq!(fix["edit"]["changes"][u.as_str()][0]["newText"], "bob");
+    let (l, _) = open_example(&mut c, "legacy-webserver.nix");
+    let actions = c.result("textDocument/codeAction", json!({ "textDocument": { "uri": l }, "range": { "start": pos(20, 4), "end": pos(20, 4) }, "context": { "diagnostics": [] } }));
+    let migrate = actions.as_array().unwrap().iter().find(|a| a["kind"] == "refactor.rewrite").expect("migration offered");
+    let edits = migrate["edit"]["changes"][l.as_str()].as_array().unwrap();
+    assert!(edits.iter().any(|e| e["newText"].as_str().unwrap().starts_with("def test_main(web_server, client):")), "{edits:?}");
+    let (f, _) = open_example(&mut c, "fixtures-webserver.nix");
+    let lenses = c.result("textDocument/codeLens", json!({ "textDocument": { "uri": f } }));
+    let titles: Vec<&str> = lenses.as_array().unwrap().iter().map(|l| l["command"]["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, vec!["▶ Run all (fixtures-webserver)", "▶ Run test_nginx_running", "▶ Run test_client_fetches", "▶ Run test_no_failed_units"]);
+    assert_eq!(lenses[1]["command"]["command"], "nixos-test.run");
+    assert_eq!(lenses[1]["command"]["arguments"][0]["function"], "test_nginx_running");
+    let syms = c.result("textDocument/documentSymbol", json!({ "textDocument": { "uri": f } }));
+    let names: Vec<&str> = syms[0]["children"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["server", "client", "test_nginx_running", "test_client_fetches", "test_no_failed_units"]);
+    let toks = c.result("textDocument/semanticTokens/full", json!({ "textDocument": { "uri": f } }));
+    assert!(toks["data"].as_array().unwrap().len() > 100);
+    let folds = c.result("textDocument/foldingRange", json!({ "textDocument": { "uri": f } }));
+    assert!(folds.as_array().unwrap().len() >= 4);
+    // Without a runner installed, the lens command says so clearly.
+    let r = c.result("workspace/executeCommand", json!({ "command": "nixos-test.run", "arguments": [lenses[1]["command"]["arguments"][0]] }));
+    assert!(r["ok"].is_boolean());
+    c.shutdown();
+}
+
+#[test]
+fn utf8_negotiation_and_multibyte_text() {
+    let mut c = Client::start();
+    let init = c.initialize(&["utf-8", "utf-16"]);
+    assert_eq!(init["capabilities"]["positionEncoding"], "utf-8");
+    let u = "file:///tmp/unicode-test.nix";
+    let text = "{ nodes.machine = { }; testScript = ''\n  machine.succeed(\"échø 𝕏\"); machine.wait_for_unti(\"x\")\n''; }";
+    c.open(u, text);
+    let diags = c.diagnostics(u, Some(1));
+    assert_eq!(diags.len(), 1);
+    // In UTF-8 units: "  machine.succeed(\"échø 𝕏\"); machine." is 42 bytes.
+    let col = "  machine.succeed(\"échø 𝕏\"); machine.".len() as u64;
+    assert_eq!(diags[0]["range"]["start"]["character"], col);
+    c.shutdown();
+}
+
+#[test]
+fn bad_requests_get_errors_and_the_server_lives() {
+    let mut c = Client::start();
+    c.initialize(&["utf-16"]);
+    let r = c.request("textDocument/hover", json!({ "bogus": true }));
+    assert!(r.get("error").is_some());
+    c.send_raw("{\"jsonrpc\":\"2.0\",\"id\":99,\"method\":\"textDocument/completion\",\"params\":");
+    c.send_raw("not json at all");
+    let r = c.wait_response(99);
+    assert_eq!(r["error"]["code"], -32700);
+    let r = c.request("textDocument/hover", json!({ "textDocument": { "uri": "file:///nope.nix" }, "position": pos(0, 0) }));
+    assert!(r.get("error").is_none() && r["result"].is_null(), "{r}");
+    // Positions beyond the document are clamped, not fatal.
+    let (u, _) = open_example(&mut c, "mistakes.nix");
+    c.notify("textDocument/didChange", json!({ "textDocument": { "uri": u, "version": 2 }, "contentChanges": [{ "range": { "start": pos(999, 0), "end": pos(1000, 5) }, "text": "x" }] }));
+    let r = c.request("textDocument/completion", json!({ "textDocument": { "uri": u }, "position": pos(5000, 5000) }));
+    assert!(r.get("result").is_some(), "{r}");
+    // A document that holds no test costs nothing and reports nothing.
+    c.open("file:///tmp/module.nix", "{ pkgs, ... }: { environment.systemPackages = [ pkgs.hello ]; }");
+    assert!(c.diagnostics("file:///tmp/module.nix", Some(1)).is_empty());
+    assert!(c.alive());
+    c.shutdown();
+}
