@@ -2,7 +2,6 @@
 //! CLI and the server. Per test: extract the script, parse it, run ruff and
 //! our checks, and map every finding back to the Nix source.
 
-use ruff_linter::registry::Rule;
 use ruff_python_ast::ModModule;
 use ruff_python_parser::{Mode, ParseOptions, Parsed, parse_unchecked};
 use ruff_text_size::{TextRange, TextSize};
@@ -31,7 +30,7 @@ pub struct Settings {
 #[derive(Clone)]
 pub struct Config {
     pub settings: Settings,
-    ruff_rules: Vec<Rule>,
+    ruff_rules: rules::ruff::RuffRules,
 }
 
 impl Config {
@@ -48,7 +47,7 @@ impl Config {
 impl Default for Config {
     fn default() -> Config {
         // The default selection consists of known-good selectors.
-        Config::new(Settings::default()).unwrap_or_else(|_| Config { settings: Settings::default(), ruff_rules: Vec::new() })
+        Config::new(Settings::default()).unwrap_or_else(|_| Config { settings: Settings::default(), ruff_rules: rules::ruff::RuffRules::new(Vec::new()) })
     }
 }
 
@@ -85,7 +84,18 @@ impl Analysis {
     }
 }
 
+/// Full analysis for the IDE: diagnostics, and the parsed scripts kept.
 pub fn analyze(path: &str, source: &str, loader: &dyn FileLoader, config: &Config) -> Analysis {
+    run(path, source, loader, config, true)
+}
+
+/// Diagnostics only (the CLI): the parse trees go to ruff instead of being
+/// copied for later use, so `Analysis::scripts` holds `None`s.
+pub fn lint(path: &str, source: &str, loader: &dyn FileLoader, config: &Config) -> Analysis {
+    run(path, source, loader, config, false)
+}
+
+fn run(path: &str, source: &str, loader: &dyn FileLoader, config: &Config, keep_scripts: bool) -> Analysis {
     let file = TestFile::parse(path, source, loader);
     let mut diagnostics = Vec::new();
     let sel = &config.settings.rules;
@@ -98,7 +108,7 @@ pub fn analyze(path: &str, source: &str, loader: &dyn FileLoader, config: &Confi
         for (code, node, message) in python::checks::node_name_findings(test, config.generation()) {
             push_nix(&mut diagnostics, sel, code, rules::rule(code).map_or(Severity::Error, |r| r.severity), message, node.name_range, Some(i));
         }
-        scripts.push(check_script(test, i, config, &mut diagnostics));
+        scripts.push(check_script(test, i, config, keep_scripts, &mut diagnostics));
         for d in &mut diagnostics[before..] {
             d.test = Some(i);
         }
@@ -126,7 +136,7 @@ pub fn parse_script(text: &str) -> Option<Parsed<ModModule>> {
     parse_unchecked(text, ParseOptions::from(Mode::Module)).try_into_module()
 }
 
-fn check_script(test: &TestDef, index: usize, config: &Config, out: &mut Vec<Diagnostic>) -> Option<Script> {
+fn check_script(test: &TestDef, index: usize, config: &Config, keep: bool, out: &mut Vec<Diagnostic>) -> Option<Script> {
     let sel = &config.settings.rules;
     let script = &test.script;
     match &script.status {
@@ -160,7 +170,9 @@ fn check_script(test: &TestDef, index: usize, config: &Config, out: &mut Vec<Dia
     }
     let partial = matches!(script.status, ScriptStatus::Partial(_));
     let ours = python::check(parsed.syntax(), &script.text, test, &scope, g);
-    let ruff = rules::ruff::check(&script.text, parsed.clone(), &config.ruff_rules, builtins);
+    // The IDE keeps the tree; the CLI hands it to ruff without a copy.
+    let (ruff_input, kept) = if keep { (parsed.clone(), Some(parsed)) } else { (parsed, None) };
+    let ruff = rules::ruff::check(&script.text, ruff_input, &config.ruff_rules, builtins);
     let mut findings: Vec<(String, Severity, String, TextRange, Option<(String, Vec<(TextRange, String)>)>)> = Vec::new();
     let duplicate_tests: Vec<TextRange> = ours.iter().filter(|f| f.code == "NT302").map(|f| f.range).collect();
     for f in ruff {
@@ -186,7 +198,7 @@ fn check_script(test: &TestDef, index: usize, config: &Config, out: &mut Vec<Dia
         let fix = fix.and_then(|(title, edits)| map_fix(test, title, edits));
         out.push(Diagnostic { code, severity, message, range: src, py_range: Some(range), test: Some(index), fix });
     }
-    Some(Script { parsed, scope })
+    kept.map(|parsed| Script { parsed, scope })
 }
 
 type Finding = (String, Severity, String, TextRange, Option<(String, Vec<(TextRange, String)>)>);

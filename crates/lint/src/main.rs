@@ -13,7 +13,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use nixos_test_analysis::diagnostics::Severity;
-use nixos_test_analysis::{Analysis, Config, analyze};
+use nixos_test_analysis::{Analysis, Config, lint};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use rayon::prelude::*;
 
 use args::{Args, Format};
@@ -66,7 +69,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text)?;
         let name = args.stdin_filename.clone().unwrap_or_else(|| "<stdin>".into());
-        vec![Outcome::Analysed(Box::new(analyze(&name, &text, &FsLoader, &config)))]
+        vec![Outcome::Analysed(Box::new(lint(&name, &text, &FsLoader, &config)))]
     } else {
         if args.paths.is_empty() {
             anyhow::bail!("no input: give files or directories, or --stdin");
@@ -85,7 +88,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             .map(|path| {
                 let display = path.display().to_string();
                 match read_text(path) {
-                    Ok(text) => Outcome::Analysed(Box::new(analyze(&display, &text, &FsLoader, &config))),
+                    Ok(text) => Outcome::Analysed(Box::new(lint(&display, &text, &FsLoader, &config))),
                     Err(error) => Outcome::Failed { path: display, error },
                 }
             })

@@ -9,6 +9,9 @@ mod transport;
 
 use tower_lsp_server::{LspService, Server};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     if std::env::args().any(|a| a == "--version" || a == "-V") {

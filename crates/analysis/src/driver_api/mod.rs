@@ -7,6 +7,7 @@
 mod signature;
 mod table;
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
@@ -143,58 +144,78 @@ impl Member {
     }
 }
 
-/// The whole table.
+/// The whole table, indexed by (class, generation) for the hot lookups.
 pub struct DriverApi {
-    members: Vec<Member>,
+    members: &'static [Member],
+    /// Members of each class per generation, subclass entries first.
+    by_class: HashMap<(Class, Generation), Vec<&'static Member>>,
+    /// The same, by name.
+    by_name: HashMap<(Class, Generation), HashMap<&'static str, &'static Member>>,
 }
 
-static API: LazyLock<DriverApi> = LazyLock::new(|| DriverApi { members: table::members() });
+static API: LazyLock<DriverApi> = LazyLock::new(|| {
+    // The table lives as long as the program; leaking it lets the index
+    // hold plain references.
+    let members: &'static [Member] = Box::leak(table::members().into_boxed_slice());
+    let classes = [Class::Base, Class::Qemu, Class::Nspawn, Class::Vlan, Class::Driver, Class::Logger, Class::Tester, Class::Global];
+    let mut by_class = HashMap::new();
+    let mut by_name = HashMap::new();
+    for g in Generation::ALL {
+        for class in classes {
+            let chain: Vec<Class> = match class {
+                Class::Qemu => vec![Class::Qemu, Class::Base],
+                Class::Nspawn => vec![Class::Nspawn, Class::Base],
+                other => vec![other],
+            };
+            let mut list: Vec<&'static Member> = Vec::new();
+            let mut names: HashMap<&'static str, &'static Member> = HashMap::new();
+            for c in chain {
+                for m in members.iter().filter(|m| m.class == c && m.available_in(g)) {
+                    if !names.contains_key(m.name.as_str()) {
+                        names.insert(m.name.as_str(), m);
+                        list.push(m);
+                    }
+                }
+            }
+            by_class.insert((class, g), list);
+            by_name.insert((class, g), names);
+        }
+    }
+    DriverApi { members, by_class, by_name }
+});
 
 impl DriverApi {
     pub fn get() -> &'static DriverApi {
         &API
     }
 
-    pub fn members(&self) -> &[Member] {
-        &self.members
+    pub fn members(&self) -> &'static [Member] {
+        self.members
     }
 
-    /// Members a machine of `class` has in generation `g` (Base included),
-    /// the subclass entry first when both define a name.
-    pub fn machine_members(&self, class: Class, g: Generation) -> Vec<&Member> {
-        let mut out: Vec<&Member> = Vec::new();
-        let wanted: &[Class] = match class {
-            Class::Qemu if g == Generation::Classic => &[Class::Qemu, Class::Base],
-            Class::Qemu => &[Class::Qemu, Class::Base],
-            Class::Nspawn => &[Class::Nspawn, Class::Base],
-            other => return self.members.iter().filter(|m| m.class == other && m.available_in(g)).collect(),
-        };
-        for c in wanted {
-            for m in self.members.iter().filter(|m| m.class == *c && m.available_in(g)) {
-                if !out.iter().any(|o| o.name == m.name) {
-                    out.push(m);
-                }
-            }
-        }
-        out
+    /// Members an object of `class` has in generation `g` (machines include
+    /// `BaseMachine`'s), the subclass entry first when both define a name.
+    pub fn machine_members(&self, class: Class, g: Generation) -> &[&'static Member] {
+        self.by_class.get(&(class, g)).map_or(&[], Vec::as_slice)
     }
 
     /// The member `name` on an object of `class` in generation `g`.
-    pub fn member(&self, class: Class, name: &str, g: Generation) -> Option<&Member> {
-        self.machine_members(class, g).into_iter().find(|m| m.name == name)
+    pub fn member(&self, class: Class, name: &str, g: Generation) -> Option<&'static Member> {
+        self.by_name.get(&(class, g))?.get(name).copied()
     }
 
     /// The same name in any class or generation: to explain why it is missing.
-    pub fn member_anywhere(&self, name: &str) -> impl Iterator<Item = &Member> {
+    pub fn member_anywhere(&self, name: &str) -> impl Iterator<Item = &'static Member> + use<'_> {
+        let name = name.to_string();
         self.members.iter().filter(move |m| m.name == name && m.class != Class::Global)
     }
 
-    pub fn globals(&self, g: Generation) -> impl Iterator<Item = &Member> {
-        self.members.iter().filter(move |m| m.class == Class::Global && m.available_in(g))
+    pub fn globals(&self, g: Generation) -> impl Iterator<Item = &'static Member> + use<'_> {
+        self.machine_members(Class::Global, g).iter().copied()
     }
 
-    pub fn global(&self, name: &str, g: Generation) -> Option<&Member> {
-        self.globals(g).find(|m| m.name == name)
+    pub fn global(&self, name: &str, g: Generation) -> Option<&'static Member> {
+        self.member(Class::Global, name, g)
     }
 }
 

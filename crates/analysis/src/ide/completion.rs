@@ -132,7 +132,7 @@ fn script_completions(a: &Analysis, pos: &super::ScriptPos<'_>, offset: TextSize
     if let Some((recv, method)) = enclosing_call(text, start)
         && let Some(m) = recv
             .and_then(|r| receiver_ty(a, pos.test, pos.index, r, g))
-            .and_then(|ty| members_of(&ty, g).into_iter().find(|m| m.name == method))
+            .and_then(|ty| members_of(&ty, g).iter().copied().find(|m| m.name == method))
             .or_else(|| if recv.is_none() { DriverApi::get().global(method, g) } else { None })
     {
         for p in m.params.iter().filter(|p| matches!(p.kind, ParamKind::Positional | ParamKind::KeywordOnly)) {

@@ -32,7 +32,7 @@ pub fn hover(a: &Analysis, offset: TextSize, g: Generation) -> Option<Hover> {
     let nix_range = pos.test.script.map.to_source(range).filter(|r| r.file == FileId::Nix)?.range;
     let markdown = if let Some(recv) = receiver_before(pos.text, range.start().into()) {
         let ty = receiver_ty(a, pos.test, pos.index, recv, g)?;
-        let member = members_of(&ty, g).into_iter().find(|m| m.name == word)?;
+        let member = members_of(&ty, g).iter().copied().find(|m| m.name == word)?;
         member_doc(member, g)
     } else if let Some(node) = pos.test.node(word).or_else(|| (word == "machine" && pos.test.nodes.len() == 1).then(|| &pos.test.nodes[0])) {
         let (class, group) = match node.kind {
@@ -56,7 +56,7 @@ pub fn signature_help(a: &Analysis, offset: TextSize, g: Generation) -> Option<S
     let at = usize::from(pos.offset).min(pos.text.len());
     let (recv, method) = enclosing_call(pos.text, at)?;
     let member = match recv {
-        Some(r) => members_of(&receiver_ty(a, pos.test, pos.index, r, g)?, g).into_iter().find(|m| m.name == method)?,
+        Some(r) => members_of(&receiver_ty(a, pos.test, pos.index, r, g)?, g).iter().copied().find(|m| m.name == method)?,
         None => DriverApi::get().global(method, g)?,
     };
     let open = pos.text[..at].rfind(&format!("{method}("))? + method.len() + 1;

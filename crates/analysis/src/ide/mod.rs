@@ -108,7 +108,7 @@ pub(crate) fn receiver_ty(a: &Analysis, test: &TestDef, index: usize, name: &str
 }
 
 /// The members an object of this type has.
-pub(crate) fn members_of(ty: &ReceiverTy, g: Generation) -> Vec<&'static Member> {
+pub(crate) fn members_of(ty: &ReceiverTy, g: Generation) -> &'static [&'static Member] {
     let api = DriverApi::get();
     match ty {
         ReceiverTy::Machine(MachineTy::Qemu) => api.machine_members(Class::Qemu, g),

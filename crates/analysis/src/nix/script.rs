@@ -257,7 +257,8 @@ pub fn extract(path: &str, source: &str, expr: ast::Expr, loader: &dyn FileLoade
         source,
         path,
         loader,
-        text: String::new(),
+        // The script is about as long as its Nix text: no regrowth.
+        text: String::with_capacity(usize::from(value_range.len())),
         map: SourceMap::default(),
         unknown: Vec::new(),
         read_files: Vec::new(),

@@ -2,7 +2,9 @@
 //! `ruff check` (pyflakes before 2026) on every testScript, so running the
 //! same code gives parity by construction. Codes are ruff's own.
 
+use std::cell::RefCell;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::str::FromStr;
 
 use ruff_linter::linter::{ParseSource, lint_only};
@@ -32,7 +34,7 @@ pub struct RuffFinding {
 pub const INTERNAL: &[&str] = &["F821", "F811"];
 
 /// The ruff rules a selection asks for, plus [`INTERNAL`].
-pub fn rules_for(selection: &RuleSelection) -> Result<Vec<Rule>, String> {
+pub fn rules_for(selection: &RuleSelection) -> Result<RuffRules, String> {
     let mut rules: Vec<Rule> = Vec::new();
     for s in selection.selectors() {
         if s.starts_with("NT") {
@@ -54,24 +56,49 @@ pub fn rules_for(selection: &RuleSelection) -> Result<Vec<Rule>, String> {
     }
     let mut seen = std::collections::HashSet::new();
     rules.retain(|r| seen.insert(*r));
-    Ok(rules)
+    Ok(RuffRules::new(rules))
+}
+
+/// A rule list and an id that changes whenever the list does, so that each
+/// thread can keep ruff's settings built once per list.
+#[derive(Debug, Clone)]
+pub struct RuffRules {
+    id: u64,
+    rules: Vec<Rule>,
+}
+
+impl RuffRules {
+    pub fn new(rules: Vec<Rule>) -> RuffRules {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        RuffRules { id: NEXT.fetch_add(1, Ordering::Relaxed), rules }
+    }
+}
+
+thread_local! {
+    /// Building `LinterSettings` costs more than linting a small script.
+    static SETTINGS: RefCell<Option<(u64, LinterSettings)>> = const { RefCell::new(None) };
 }
 
 /// Runs ruff on `parsed` (the script `text`), with `builtins` (node names,
 /// driver globals, hole placeholders) known as defined.
-pub fn check(text: &str, parsed: Parsed<ModModule>, rules: &[Rule], builtins: Vec<String>) -> Vec<RuffFinding> {
-    let mut settings = LinterSettings::for_rules(rules.iter().copied());
-    settings.builtins = builtins;
+pub fn check(text: &str, parsed: Parsed<ModModule>, rules: &RuffRules, builtins: Vec<String>) -> Vec<RuffFinding> {
     let source = SourceKind::Python { code: text.to_string(), is_stub: false };
-    let result = lint_only(
-        Path::new("testScript.py"),
-        None,
-        &settings,
-        flags::Noqa::Enabled,
-        &source,
-        PySourceType::Python,
-        ParseSource::Precomputed(parsed),
-    );
+    let result = SETTINGS.with_borrow_mut(|cached| {
+        if cached.as_ref().is_none_or(|(id, _)| *id != rules.id) {
+            *cached = Some((rules.id, LinterSettings::for_rules(rules.rules.iter().copied())));
+        }
+        let settings = &mut cached.as_mut().expect("settings were just built").1;
+        settings.builtins = builtins;
+        lint_only(
+            Path::new("testScript.py"),
+            None,
+            settings,
+            flags::Noqa::Enabled,
+            &source,
+            PySourceType::Python,
+            ParseSource::Precomputed(parsed),
+        )
+    });
     result
         .diagnostics
         .iter()
