@@ -84,18 +84,35 @@ impl Analysis {
     }
 }
 
+/// What a run computes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RunMode {
+    /// Diagnostics and the parsed scripts (the server's full analysis).
+    Full,
+    /// Diagnostics only (the CLI): trees go to ruff without a copy.
+    Lint,
+    /// The parsed scripts only (completion and navigation while typing).
+    Model,
+}
+
 /// Full analysis for the IDE: diagnostics, and the parsed scripts kept.
 pub fn analyze(path: &str, source: &str, loader: &dyn FileLoader, config: &Config) -> Analysis {
-    run(path, source, loader, config, true)
+    run(path, source, loader, config, RunMode::Full)
 }
 
 /// Diagnostics only (the CLI): the parse trees go to ruff instead of being
 /// copied for later use, so `Analysis::scripts` holds `None`s.
 pub fn lint(path: &str, source: &str, loader: &dyn FileLoader, config: &Config) -> Analysis {
-    run(path, source, loader, config, false)
+    run(path, source, loader, config, RunMode::Lint)
 }
 
-fn run(path: &str, source: &str, loader: &dyn FileLoader, config: &Config, keep_scripts: bool) -> Analysis {
+/// The model without diagnostics: what completion, hover and navigation
+/// need, at a fraction of the cost (no ruff, no checks).
+pub fn model(path: &str, source: &str, loader: &dyn FileLoader, config: &Config) -> Analysis {
+    run(path, source, loader, config, RunMode::Model)
+}
+
+fn run(path: &str, source: &str, loader: &dyn FileLoader, config: &Config, mode: RunMode) -> Analysis {
     let file = TestFile::parse(path, source, loader);
     let mut diagnostics = Vec::new();
     let sel = &config.settings.rules;
@@ -108,7 +125,7 @@ fn run(path: &str, source: &str, loader: &dyn FileLoader, config: &Config, keep_
         for (code, node, message) in python::checks::node_name_findings(test, config.generation()) {
             push_nix(&mut diagnostics, sel, code, rules::rule(code).map_or(Severity::Error, |r| r.severity), message, node.name_range, Some(i));
         }
-        scripts.push(check_script(test, i, config, keep_scripts, &mut diagnostics));
+        scripts.push(check_script(test, i, config, mode, &mut diagnostics));
         for d in &mut diagnostics[before..] {
             d.test = Some(i);
         }
@@ -136,7 +153,7 @@ pub fn parse_script(text: &str) -> Option<Parsed<ModModule>> {
     parse_unchecked(text, ParseOptions::from(Mode::Module)).try_into_module()
 }
 
-fn check_script(test: &TestDef, index: usize, config: &Config, keep: bool, out: &mut Vec<Diagnostic>) -> Option<Script> {
+fn check_script(test: &TestDef, index: usize, config: &Config, mode: RunMode, out: &mut Vec<Diagnostic>) -> Option<Script> {
     let sel = &config.settings.rules;
     let script = &test.script;
     match &script.status {
@@ -159,6 +176,9 @@ fn check_script(test: &TestDef, index: usize, config: &Config, keep: bool, out: 
     }
     let parsed = parse_script(&script.text)?;
     let scope = ScriptScope::build(parsed.syntax(), test);
+    if mode == RunMode::Model {
+        return Some(Script { parsed, scope });
+    }
     let g = config.generation();
     let api = DriverApi::get();
     let alias = test.node("machine").is_none() && test.nodes.len() == 1;
@@ -171,7 +191,7 @@ fn check_script(test: &TestDef, index: usize, config: &Config, keep: bool, out: 
     let partial = matches!(script.status, ScriptStatus::Partial(_));
     let ours = python::check(parsed.syntax(), &script.text, test, &scope, g);
     // The IDE keeps the tree; the CLI hands it to ruff without a copy.
-    let (ruff_input, kept) = if keep { (parsed.clone(), Some(parsed)) } else { (parsed, None) };
+    let (ruff_input, kept) = if mode == RunMode::Full { (parsed.clone(), Some(parsed)) } else { (parsed, None) };
     let ruff = rules::ruff::check(&script.text, ruff_input, &config.ruff_rules, builtins);
     let mut findings: Vec<(String, Severity, String, TextRange, Option<(String, Vec<(TextRange, String)>)>)> = Vec::new();
     let duplicate_tests: Vec<TextRange> = ours.iter().filter(|f| f.code == "NT302").map(|f| f.range).collect();

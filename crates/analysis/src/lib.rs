@@ -15,5 +15,5 @@ pub mod rules;
 pub mod suggest;
 pub mod source_map;
 
-pub use analysis::{Analysis, CONFIG_FILE_NAMES, Config, Script, Settings, analyze, lint, noqa, parse_script};
+pub use analysis::{Analysis, CONFIG_FILE_NAMES, Config, Script, Settings, analyze, lint, model, noqa, parse_script};
 

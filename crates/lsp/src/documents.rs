@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use nixos_test_analysis::line_index::{Encoding, LineIndex};
-use nixos_test_analysis::{Analysis, Config, analyze, nix::FileLoader};
+use nixos_test_analysis::{Analysis, Config, analyze, model, nix::FileLoader};
 use ruff_text_size_compat::TextSize;
 
 mod ruff_text_size_compat {
@@ -16,8 +16,19 @@ pub struct Document {
     pub text: String,
     pub version: i32,
     pub index: LineIndex,
-    /// The analysis and the version it belongs to.
+    /// The full analysis (with diagnostics) and the version it belongs to.
     pub analysis: Option<(i32, Arc<Analysis>)>,
+    /// The model only (no diagnostics), for requests while typing.
+    pub model: Option<(i32, Arc<Analysis>)>,
+}
+
+/// What a request needs from the analysis.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Diagnostics (publishing, code actions).
+    Full,
+    /// The model: completion, hover, navigation, outline.
+    Model,
 }
 
 /// An edit in client positions (`None` range: the whole text).
@@ -29,7 +40,7 @@ pub struct Change {
 impl Document {
     pub fn new(path: String, text: String, version: i32) -> Document {
         let index = LineIndex::new(&text);
-        Document { path, text, version, index, analysis: None }
+        Document { path, text, version, index, analysis: None, model: None }
     }
 
     /// Applies edits in order; positions past the end are clamped, so a
@@ -53,6 +64,15 @@ impl Document {
         self.index.offset(&self.text, line, col, enc)
     }
 
+    /// A cached analysis of the current version that serves `need`.
+    pub fn cached(&self, need: Need) -> Option<Arc<Analysis>> {
+        let current = |c: &Option<(i32, Arc<Analysis>)>| c.as_ref().filter(|(v, _)| *v == self.version).map(|(_, a)| a.clone());
+        match need {
+            Need::Full => current(&self.analysis),
+            Need::Model => current(&self.analysis).or_else(|| current(&self.model)),
+        }
+    }
+
     /// Whether the document can hold a NixOS test; others cost nothing.
     pub fn may_hold_tests(&self) -> bool {
         self.text.contains("testScript")
@@ -61,8 +81,12 @@ impl Document {
 
 /// Runs the analysis, turning a panic into an error: a bug in one feature
 /// must not take the server down.
-pub fn analyze_guarded(path: &str, text: &str, loader: &dyn FileLoader, config: &Config) -> Result<Analysis, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyze(path, text, loader, config))).map_err(|e| {
+pub fn analyze_guarded(path: &str, text: &str, loader: &dyn FileLoader, config: &Config, need: Need) -> Result<Analysis, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match need {
+        Need::Full => analyze(path, text, loader, config),
+        Need::Model => model(path, text, loader, config),
+    }))
+    .map_err(|e| {
         let msg = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_string())).unwrap_or_default();
         tracing::error!("analysis of {path} panicked: {msg}");
         format!("internal error while analysing {path}: {msg}")

@@ -20,7 +20,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use crate::capabilities::{self, RUN_COMMAND};
 use crate::convert::{self, Lines};
-use crate::documents::{Change, Document, analyze_guarded};
+use crate::documents::{Change, Document, Need, analyze_guarded};
 
 /// How long diagnostics wait for typing to pause.
 const DEBOUNCE: Duration = Duration::from_millis(60);
@@ -104,36 +104,38 @@ impl Backend {
     }
 
     /// The analysis of the document's current text (cached per version).
-    async fn analysis(&self, uri: &Uri) -> Result<Option<(Arc<Analysis>, Generation)>> {
+    async fn analysis(&self, uri: &Uri, need: Need) -> Result<Option<(Arc<Analysis>, Generation)>> {
         let (path, text, version) = {
             let Some(doc) = self.0.docs.get(uri) else { return Ok(None) };
             if !doc.may_hold_tests() {
                 return Ok(None);
             }
-            if let Some((v, a)) = &doc.analysis
-                && *v == doc.version
-            {
-                return Ok(Some((a.clone(), self.config_for(&doc.path).generation())));
+            if let Some(a) = doc.cached(need) {
+                return Ok(Some((a, self.config_for(&doc.path).generation())));
             }
             (doc.path.clone(), doc.text.clone(), doc.version)
         };
         let config = self.config_for(&path);
         let generation = config.generation();
         let loader = Loader(self.clone());
-        let result = tokio::task::spawn_blocking(move || analyze_guarded(&path, &text, &loader, &config))
+        let result = tokio::task::spawn_blocking(move || analyze_guarded(&path, &text, &loader, &config, need))
             .await
             .map_err(|e| internal(e.to_string()))?;
         let analysis = Arc::new(result.map_err(internal)?);
         if let Some(mut doc) = self.0.docs.get_mut(uri)
             && doc.version == version
         {
-            doc.analysis = Some((version, analysis.clone()));
+            let slot = match need {
+                Need::Full => &mut doc.analysis,
+                Need::Model => &mut doc.model,
+            };
+            *slot = Some((version, analysis.clone()));
         }
         Ok(Some((analysis, generation)))
     }
 
     async fn publish(&self, uri: Uri, version: i32) {
-        match self.analysis(&uri).await {
+        match self.analysis(&uri, Need::Full).await {
             Ok(Some((a, _))) => {
                 for (u, diags) in convert::diagnostics(&a, &uri, self.encoding()) {
                     let v = (u == uri).then_some(version);
@@ -165,7 +167,7 @@ impl Backend {
     /// Analysis and cursor offset for a position request.
     async fn at(&self, uri: &Uri, p: Position) -> Result<Option<(Arc<Analysis>, Generation, nixos_test_analysis::source_map::TextSize)>> {
         let Some(offset) = self.offset(uri, p) else { return Ok(None) };
-        Ok(self.analysis(uri).await?.map(|(a, g)| (a, g, offset)))
+        Ok(self.analysis(uri, Need::Model).await?.map(|(a, g)| (a, g, offset)))
     }
 
     /// Runs an IDE feature, turning a panic into a JSON-RPC error.
@@ -254,6 +256,7 @@ impl LanguageServer for Backend {
             self.0.configs.clear();
             let open: Vec<(Uri, i32)> = self.0.docs.iter_mut().map(|mut d| {
                 d.analysis = None;
+                d.model = None;
                 (d.key().clone(), d.version)
             }).collect();
             for (uri, v) in open {
@@ -348,7 +351,7 @@ impl LanguageServer for Backend {
     }
 
     async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
-        let Some((a, _)) = self.analysis(&params.text_document.uri).await? else { return Ok(None) };
+        let Some((a, _)) = self.analysis(&params.text_document.uri, Need::Model).await? else { return Ok(None) };
         let enc = self.encoding();
         Self::guard(|| {
             let lines = Lines::new(&a.source, enc);
@@ -357,7 +360,7 @@ impl LanguageServer for Backend {
     }
 
     async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
-        let Some((a, _)) = self.analysis(&params.text_document.uri).await? else { return Ok(None) };
+        let Some((a, _)) = self.analysis(&params.text_document.uri, Need::Model).await? else { return Ok(None) };
         let enc = self.encoding();
         Self::guard(|| {
             let lines = Lines::new(&a.source, enc);
@@ -373,7 +376,7 @@ impl LanguageServer for Backend {
     }
 
     async fn semantic_tokens_full(&self, params: SemanticTokensParams) -> Result<Option<SemanticTokensResult>> {
-        let Some((a, _)) = self.analysis(&params.text_document.uri).await? else { return Ok(None) };
+        let Some((a, _)) = self.analysis(&params.text_document.uri, Need::Model).await? else { return Ok(None) };
         let enc = self.encoding();
         Self::guard(|| {
             let lines = Lines::new(&a.source, enc);
@@ -384,7 +387,7 @@ impl LanguageServer for Backend {
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let uri = params.text_document.uri;
-        let Some((a, _)) = self.analysis(&uri).await? else { return Ok(None) };
+        let Some((a, _)) = self.analysis(&uri, Need::Full).await? else { return Ok(None) };
         let enc = self.encoding();
         Self::guard(|| {
             let lines = Lines::new(&a.source, enc);
@@ -416,7 +419,7 @@ impl LanguageServer for Backend {
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
         let uri = params.text_document.uri;
-        let Some((a, _)) = self.analysis(&uri).await? else { return Ok(None) };
+        let Some((a, _)) = self.analysis(&uri, Need::Model).await? else { return Ok(None) };
         let enc = self.encoding();
         Self::guard(|| {
             let lines = Lines::new(&a.source, enc);
