@@ -122,9 +122,7 @@ fn main() -> Result<()> {
         }
         "fuzz" => {
             let cases = args.get(1).cloned().unwrap_or_else(|| "200000".into());
-            run(cargo()
-                .args(["test", "--release", "-p", "nixos-test-analysis", "--test", "never_panics"])
-                .env("PROPTEST_CASES", &cases))?;
+            run(cargo().args(["test", "--release", "-p", "nixos-test-analysis", "--test", "never_panics"]).env("PROPTEST_CASES", &cases))?;
             run(cargo().args(["test", "--release", "-p", "nixos-test-analysis", "--test", "nix_string_oracle"]).env("ORACLE_CASES", "5000"))
         }
         "e2e" => run(cargo().args(["test", "-p", "nixos-test-lsp", "--test", "neovim"]).env("NVIM", tools_dir().join("venv/bin/nvim"))),

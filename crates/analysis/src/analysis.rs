@@ -47,7 +47,8 @@ impl Config {
 impl Default for Config {
     fn default() -> Config {
         // The default selection consists of known-good selectors.
-        Config::new(Settings::default()).unwrap_or_else(|_| Config { settings: Settings::default(), ruff_rules: rules::ruff::RuffRules::new(Vec::new()) })
+        Config::new(Settings::default())
+            .unwrap_or_else(|_| Config { settings: Settings::default(), ruff_rules: rules::ruff::RuffRules::new(Vec::new()) })
     }
 }
 
@@ -123,7 +124,15 @@ fn run(path: &str, source: &str, loader: &dyn FileLoader, config: &Config, mode:
     for (i, test) in file.tests.iter().enumerate() {
         let before = diagnostics.len();
         for (code, node, message) in python::checks::node_name_findings(test, config.generation()) {
-            push_nix(&mut diagnostics, sel, code, rules::rule(code).map_or(Severity::Error, |r| r.severity), message, node.name_range, Some(i));
+            push_nix(
+                &mut diagnostics,
+                sel,
+                code,
+                rules::rule(code).map_or(Severity::Error, |r| r.severity),
+                message,
+                node.name_range,
+                Some(i),
+            );
         }
         scripts.push(check_script(test, i, config, mode, &mut diagnostics));
         for d in &mut diagnostics[before..] {
@@ -134,7 +143,15 @@ fn run(path: &str, source: &str, loader: &dyn FileLoader, config: &Config, mode:
     Analysis { path: path.to_string(), source: source.to_string(), file, scripts, diagnostics }
 }
 
-fn push_nix(out: &mut Vec<Diagnostic>, sel: &RuleSelection, code: &str, severity: Severity, message: String, range: TextRange, test: Option<usize>) {
+fn push_nix(
+    out: &mut Vec<Diagnostic>,
+    sel: &RuleSelection,
+    code: &str,
+    severity: Severity,
+    message: String,
+    range: TextRange,
+    test: Option<usize>,
+) {
     if sel.enabled(code) {
         out.push(Diagnostic {
             code: code.to_string(),
@@ -193,7 +210,7 @@ fn check_script(test: &TestDef, index: usize, config: &Config, mode: RunMode, ou
     // The IDE keeps the tree; the CLI hands it to ruff without a copy.
     let (ruff_input, kept) = if mode == RunMode::Full { (parsed.clone(), Some(parsed)) } else { (parsed, None) };
     let ruff = rules::ruff::check(&script.text, ruff_input, &config.ruff_rules, builtins);
-    let mut findings: Vec<(String, Severity, String, TextRange, Option<(String, Vec<(TextRange, String)>)>)> = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
     let duplicate_tests: Vec<TextRange> = ours.iter().filter(|f| f.code == "NT302").map(|f| f.range).collect();
     for f in ruff {
         if let Some(item) = from_ruff(f, test, &scope, &script.text, partial, &duplicate_tests, sel) {
@@ -221,12 +238,24 @@ fn check_script(test: &TestDef, index: usize, config: &Config, mode: RunMode, ou
     kept.map(|parsed| Script { parsed, scope })
 }
 
-type Finding = (String, Severity, String, TextRange, Option<(String, Vec<(TextRange, String)>)>);
+/// A fix in Python offsets: its title and edits.
+type PyFix = (String, Vec<(TextRange, String)>);
+
+/// Code, severity, message, Python range, fix.
+type Finding = (String, Severity, String, TextRange, Option<PyFix>);
 
 /// Turns a ruff finding into ours: syntax errors become `NT001`, an
 /// undefined name close to a known one becomes `NT101` (once, with the
 /// suggestion), `machine` without an alias becomes `NT401`.
-fn from_ruff(f: RuffFinding, test: &TestDef, scope: &ScriptScope, text: &str, partial: bool, dups: &[TextRange], sel: &RuleSelection) -> Option<Finding> {
+fn from_ruff(
+    f: RuffFinding,
+    test: &TestDef,
+    scope: &ScriptScope,
+    text: &str,
+    partial: bool,
+    dups: &[TextRange],
+    sel: &RuleSelection,
+) -> Option<Finding> {
     let Some(code) = f.code else {
         return Some(("NT001".into(), Severity::Error, format!("Python syntax error: {}", f.message), f.range, None));
     };
@@ -303,7 +332,8 @@ fn map_fix(test: &TestDef, title: String, edits: Vec<(TextRange, String)>) -> Op
         if new_text.contains(['\'', '$', '"', '\\', '\n']) {
             return None;
         }
-        let touched = map.segments().iter().filter(|s| s.py.intersect(range).is_some_and(|r| !r.is_empty()) || s.py.contains(range.start()));
+        let touched =
+            map.segments().iter().filter(|s| s.py.intersect(range).is_some_and(|r| !r.is_empty()) || s.py.contains(range.start()));
         if touched.clone().any(|s| s.kind != SegmentKind::Verbatim) {
             return None;
         }
@@ -317,6 +347,17 @@ fn map_fix(test: &TestDef, title: String, edits: Vec<(TextRange, String)>) -> Op
     Some(Fix { title, edits: out })
 }
 
+/// Names of the configuration file, looked up from a file's directory up to
+/// the repository root by the shells.
+pub const CONFIG_FILE_NAMES: &[&str] = &["nixos-test-lint.toml", ".nixos-test-lint.toml"];
+
+impl Settings {
+    /// Parses the configuration file's text.
+    pub fn from_toml(text: &str) -> Result<Settings, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::noqa;
@@ -328,16 +369,5 @@ mod tests {
         assert!(!noqa(t, 0.into(), "NT202"));
         assert!(noqa(t, 25.into(), "NT999"));
         assert!(!noqa(t, 37.into(), "NT201"));
-    }
-}
-
-/// Names of the configuration file, looked up from a file's directory up to
-/// the repository root by the shells.
-pub const CONFIG_FILE_NAMES: &[&str] = &["nixos-test-lint.toml", ".nixos-test-lint.toml"];
-
-impl Settings {
-    /// Parses the configuration file's text.
-    pub fn from_toml(text: &str) -> Result<Settings, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
     }
 }

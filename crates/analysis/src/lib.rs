@@ -12,8 +12,7 @@ pub mod line_index;
 pub mod nix;
 pub mod python;
 pub mod rules;
-pub mod suggest;
 pub mod source_map;
+pub mod suggest;
 
 pub use analysis::{Analysis, CONFIG_FILE_NAMES, Config, Script, Settings, analyze, lint, model, noqa, parse_script};
-

@@ -109,9 +109,7 @@ impl SourceMap {
     pub fn to_source(&self, range: TextRange) -> Option<SourceRange> {
         let first = self.segment_at(range.start())?;
         let start = match first.kind {
-            SegmentKind::Verbatim if range.start() < first.py.end() => {
-                first.src.start() + (range.start() - first.py.start())
-            }
+            SegmentKind::Verbatim if range.start() < first.py.end() => first.src.start() + (range.start() - first.py.start()),
             SegmentKind::Verbatim => first.src.end(),
             _ => first.src.start(),
         };

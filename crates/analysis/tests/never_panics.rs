@@ -3,6 +3,8 @@
 //! `PROPTEST_CASES=100000 cargo test --release -p nixos-test-analysis --test never_panics`
 //! is the longer run (see `cargo xtask fuzz`).
 
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
 use nixos_test_analysis::nix::NoFiles;
 use nixos_test_analysis::source_map::FileId;
 use nixos_test_analysis::{Config, analyze};
@@ -21,8 +23,35 @@ const EXAMPLES: &[&str] = &[
 ];
 
 const FRAGMENTS: &[&str] = &[
-    "''", "'''", "''$", "''\\", "${", "}", "\"", "\\", "\n", "\t", " ", "(", ")", ":", "def test_x(a, b):\n", "    ",
-    "é", "𝕏", "\u{0}", "import ", "machine.", ".succeed(", "nodes.", "testScript = ", ";", "{", "#", "f\"{", "#noqa",
+    "''",
+    "'''",
+    "''$",
+    "''\\",
+    "${",
+    "}",
+    "\"",
+    "\\",
+    "\n",
+    "\t",
+    " ",
+    "(",
+    ")",
+    ":",
+    "def test_x(a, b):\n",
+    "    ",
+    "é",
+    "𝕏",
+    "\u{0}",
+    "import ",
+    "machine.",
+    ".succeed(",
+    "nodes.",
+    "testScript = ",
+    ";",
+    "{",
+    "#",
+    "f\"{",
+    "#noqa",
 ];
 
 fn check(text: &str) {

@@ -6,6 +6,8 @@
 //! with the value they evaluate to) must equal Nix's, and every mapped
 //! range must round-trip to the source.
 
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
 use std::process::Command;
 
 use nixos_test_analysis::nix::strings::{PlainSink, lower_string};
@@ -20,8 +22,8 @@ const HOLE_VALUE: &str = "<H>";
 
 fn indented_fragment() -> impl Strategy<Value = &'static str> {
     prop::sample::select(vec![
-        " ", "  ", "    ", "\t", "\n", "\n\n", "a", "xyz", "é", "'''", "''$", "''\\n", "''\\t", "''\\ ", "''\\x",
-        "${h}", "''${h}", "$", "'", "a$b", "{", "}", "\\", "\"", "#", "\n  ", "\n    ", "\n\t", "$$", "${h} ",
+        " ", "  ", "    ", "\t", "\n", "\n\n", "a", "xyz", "é", "'''", "''$", "''\\n", "''\\t", "''\\ ", "''\\x", "${h}", "''${h}", "$",
+        "'", "a$b", "{", "}", "\\", "\"", "#", "\n  ", "\n    ", "\n\t", "$$", "${h} ",
     ])
 }
 
@@ -44,9 +46,11 @@ fn ours(expr: &str) -> Option<String> {
         return None;
     }
     let root = parse.tree();
-    let string = root.syntax().descendants().filter_map(ast::Str::cast).find(|s| {
-        s.syntax().parent().is_some_and(|p| ast::LetIn::can_cast(p.kind()))
-    })?;
+    let string = root
+        .syntax()
+        .descendants()
+        .filter_map(ast::Str::cast)
+        .find(|s| s.syntax().parent().is_some_and(|p| ast::LetIn::can_cast(p.kind())))?;
     let mut sink = PlainSink::default();
     lower_string(expr, &string, &mut sink);
     let string_range = string.syntax().text_range();
@@ -55,8 +59,7 @@ fn ours(expr: &str) -> Option<String> {
     for seg in sink.map.segments() {
         let src = &expr[seg.src];
         assert!(
-            u32::from(seg.src.start()) >= u32::from(string_range.start())
-                && u32::from(seg.src.end()) <= u32::from(string_range.end()),
+            u32::from(seg.src.start()) >= u32::from(string_range.start()) && u32::from(seg.src.end()) <= u32::from(string_range.end()),
             "segment outside the string in {expr:?}"
         );
         match seg.kind {

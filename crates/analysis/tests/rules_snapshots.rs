@@ -1,6 +1,8 @@
 //! One fixture per rule (family) under `tests/fixtures/rules`, and a
 //! snapshot of what the analysis reports on it: code, position, message.
 
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
 use std::fmt::Write;
 use std::path::Path;
 

@@ -17,18 +17,23 @@ impl Rng {
     }
 }
 
-const UNITS: &[&str] = &["nginx.service", "sshd.service", "postgresql.service", "multi-user.target", "network-online.target", "redis.service"];
+const UNITS: &[&str] =
+    &["nginx.service", "sshd.service", "postgresql.service", "multi-user.target", "network-online.target", "redis.service"];
 
 /// One test: the Nix file, and its script as the driver sees it (holes evaluated).
 pub fn test_file(i: usize, blocks: usize) -> (String, String) {
     let mut r = Rng::new(i as u64);
     let clients = 1 + r.below(3);
     let port = 8000 + i % 1000;
-    let mut nodes = String::from("    server = { ... }: {\n      services.nginx.enable = true;\n      networking.firewall.allowedTCPPorts = [ port ];\n    };\n");
+    let mut nodes = String::from(
+        "    server = { ... }: {\n      services.nginx.enable = true;\n      networking.firewall.allowedTCPPorts = [ port ];\n    };\n",
+    );
     for c in 0..clients {
         nodes.push_str(&format!("    client{c} = {{ pkgs, ... }}: {{\n      environment.systemPackages = [ pkgs.curl ];\n    }};\n"));
     }
-    let mut script = String::from("import json\nfrom datetime import timedelta\n\nstart_all()\nserver.wait_for_unit(\"nginx.service\")\nserver.wait_for_open_port(@PORT@)\n\n");
+    let mut script = String::from(
+        "import json\nfrom datetime import timedelta\n\nstart_all()\nserver.wait_for_unit(\"nginx.service\")\nserver.wait_for_open_port(@PORT@)\n\n",
+    );
     for b in 0..blocks {
         let c = r.below(clients);
         let unit = UNITS[r.below(UNITS.len())];

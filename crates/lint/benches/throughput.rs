@@ -4,13 +4,16 @@
 //! run `ruff check` (if on PATH or in `~/.cache/nixos-test-tools/venv`) on
 //! the same Python, as the NixOS build runs it.
 
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
 mod corpus;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const DRIVER_GLOBALS: &[&str] = &["start_all", "subtest", "t", "machines", "driver", "log", "retry", "server", "client0", "client1", "client2"];
+const DRIVER_GLOBALS: &[&str] =
+    &["start_all", "subtest", "t", "machines", "driver", "log", "retry", "server", "client0", "client1", "client2"];
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -67,8 +70,18 @@ fn main() {
     );
     let rss = peak_rss(bin, &nix_dir);
     let secs = ours.as_secs_f64();
-    println!("corpus: {n} files, {:.1} MB of Nix, {lines} lines of Python; {} cores", nix_bytes as f64 / 1e6, std::thread::available_parallelism().map_or(1, |p| p.get()));
-    println!("nixos-test-lint: {:.3} s median of {runs} ({:.0} files/s, {:.1} MB/s), peak RSS {:.1} MB", secs, n as f64 / secs, nix_bytes as f64 / 1e6 / secs, rss as f64 / 1024.0);
+    println!(
+        "corpus: {n} files, {:.1} MB of Nix, {lines} lines of Python; {} cores",
+        nix_bytes as f64 / 1e6,
+        std::thread::available_parallelism().map_or(1, |p| p.get())
+    );
+    println!(
+        "nixos-test-lint: {:.3} s median of {runs} ({:.0} files/s, {:.1} MB/s), peak RSS {:.1} MB",
+        secs,
+        n as f64 / secs,
+        nix_bytes as f64 / 1e6 / secs,
+        rss as f64 / 1024.0
+    );
     match ruff() {
         Some(ruff) => {
             let config = root.join("ruff.toml");
@@ -94,17 +107,14 @@ fn main() {
 
 /// Peak RSS (KiB) of one run, from `/proc/<pid>/status` VmHWM sampled until exit.
 fn peak_rss(bin: &Path, dir: &Path) -> u64 {
-    let mut child = Command::new(bin)
-        .args(["--no-config", "--format", "json"])
-        .arg(dir)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let mut child =
+        Command::new(bin).args(["--no-config", "--format", "json"]).arg(dir).stdout(std::process::Stdio::null()).spawn().expect("spawn");
     let status = format!("/proc/{}/status", child.id());
     let mut peak = 0;
     loop {
         if let Ok(text) = std::fs::read_to_string(&status)
-            && let Some(kb) = text.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok())
+            && let Some(kb) =
+                text.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok())
         {
             peak = kb;
         }

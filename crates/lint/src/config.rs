@@ -11,8 +11,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use nixos_test_analysis::{CONFIG_FILE_NAMES, Settings};
 use nixos_test_analysis::driver_api::Generation;
+use nixos_test_analysis::{CONFIG_FILE_NAMES, Settings};
 
 use crate::args::Args;
 

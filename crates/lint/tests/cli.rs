@@ -1,9 +1,11 @@
 //! The `nixos-test-lint` binary driven as a user or CI does: real process,
 //! real files, exit codes and every output format.
 
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::io::Write;
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_nixos-test-lint"));

@@ -2,6 +2,8 @@
 //! so linting them must not crash or report an error-level finding, and every
 //! testScript is either extracted or reported as not statically known.
 
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
 use std::path::Path;
 
 use nixos_test_analysis::diagnostics::Severity;

@@ -3,6 +3,8 @@
 //! reports p50/p99 of completion and of diagnostics (after the debounce),
 //! then the server's memory with 200 open documents.
 
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 #[path = "../../lint/benches/corpus.rs"]
@@ -66,7 +68,12 @@ fn main() {
     }
     println!("typing session: {lines}-line file, {} keystrokes", completion.len());
     println!("completion:  p50 {:.2} ms, p99 {:.2} ms", percentile(&mut completion, 0.5), percentile(&mut completion, 0.99));
-    println!("diagnostics: p50 {:.2} ms, p99 {:.2} ms after the {} ms debounce", percentile(&mut diagnostics, 0.5), percentile(&mut diagnostics, 0.99), DEBOUNCE.as_millis());
+    println!(
+        "diagnostics: p50 {:.2} ms, p99 {:.2} ms after the {} ms debounce",
+        percentile(&mut diagnostics, 0.5),
+        percentile(&mut diagnostics, 0.99),
+        DEBOUNCE.as_millis()
+    );
     let before = rss_kib(c.pid());
     for (i, (nix, _)) in corpus::corpus(200).into_iter().enumerate() {
         let u = format!("file:///bench/doc-{i}.nix");
@@ -74,6 +81,10 @@ fn main() {
         c.diagnostics(&u, Some(1));
     }
     std::thread::sleep(Duration::from_millis(200));
-    println!("memory: {:.1} MB with the big file, {:.1} MB with 200 more open documents", before as f64 / 1024.0, rss_kib(c.pid()) as f64 / 1024.0);
+    println!(
+        "memory: {:.1} MB with the big file, {:.1} MB with 200 more open documents",
+        before as f64 / 1024.0,
+        rss_kib(c.pid()) as f64 / 1024.0
+    );
     c.shutdown();
 }

@@ -116,7 +116,9 @@ pub fn completion(item: ide::CompletionItem, lines: &Lines<'_>, snippets: bool) 
         label: item.label,
         kind: Some(kind),
         detail: Some(item.detail),
-        documentation: item.documentation.map(|d| lsp::Documentation::MarkupContent(lsp::MarkupContent { kind: lsp::MarkupKind::Markdown, value: d })),
+        documentation: item
+            .documentation
+            .map(|d| lsp::Documentation::MarkupContent(lsp::MarkupContent { kind: lsp::MarkupKind::Markdown, value: d })),
         insert_text_format: Some(format),
         text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit { range: lines.range(item.replace), new_text: text })),
         tags: item.deprecated.then(|| vec![lsp::CompletionItemTag::DEPRECATED]),

@@ -172,7 +172,8 @@ impl Backend {
 
     /// Runs an IDE feature, turning a panic into a JSON-RPC error.
     fn guard<T>(f: impl FnOnce() -> T) -> Result<T> {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| internal("internal error in nixos-test-lsp (the server keeps running)"))
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .map_err(|_| internal("internal error in nixos-test-lsp (the server keeps running)"))
     }
 
     /// Answers a request whose body was not JSON (see `transport`).
@@ -188,7 +189,11 @@ impl Backend {
 
     fn run_command(args: &[Value]) -> Option<(String, Option<String>, Option<String>)> {
         let a = args.first()?;
-        Some((a.get("file")?.as_str()?.to_string(), a.get("attr").and_then(Value::as_str).map(String::from), a.get("function").and_then(Value::as_str).map(String::from)))
+        Some((
+            a.get("file")?.as_str()?.to_string(),
+            a.get("attr").and_then(Value::as_str).map(String::from),
+            a.get("function").and_then(Value::as_str).map(String::from),
+        ))
     }
 }
 
@@ -254,11 +259,16 @@ impl LanguageServer for Backend {
         // A saved configuration file changes how every document is checked.
         if CONFIG_FILE_NAMES.iter().any(|n| params.text_document.uri.as_str().ends_with(n)) {
             self.0.configs.clear();
-            let open: Vec<(Uri, i32)> = self.0.docs.iter_mut().map(|mut d| {
-                d.analysis = None;
-                d.model = None;
-                (d.key().clone(), d.version)
-            }).collect();
+            let open: Vec<(Uri, i32)> = self
+                .0
+                .docs
+                .iter_mut()
+                .map(|mut d| {
+                    d.analysis = None;
+                    d.model = None;
+                    (d.key().clone(), d.version)
+                })
+                .collect();
             for (uri, v) in open {
                 self.schedule(uri, v, Duration::ZERO);
             }
@@ -302,7 +312,12 @@ impl LanguageServer for Backend {
                 signatures: vec![SignatureInformation {
                     label: s.label,
                     documentation: Some(Documentation::MarkupContent(MarkupContent { kind: MarkupKind::Markdown, value: s.documentation })),
-                    parameters: Some(s.params.into_iter().map(|p| ParameterInformation { label: ParameterLabel::Simple(p), documentation: None }).collect()),
+                    parameters: Some(
+                        s.params
+                            .into_iter()
+                            .map(|p| ParameterInformation { label: ParameterLabel::Simple(p), documentation: None })
+                            .collect(),
+                    ),
                     active_parameter: u32::try_from(s.active).ok(),
                 }],
                 active_signature: Some(0),
@@ -320,7 +335,12 @@ impl LanguageServer for Backend {
             let lines = Lines::new(&a.source, enc);
             let links: Vec<LocationLink> = ide::definition(&a, offset)
                 .into_iter()
-                .map(|t| LocationLink { origin_selection_range: None, target_uri: uri.clone(), target_range: lines.range(t.range), target_selection_range: lines.range(t.focus) })
+                .map(|t| LocationLink {
+                    origin_selection_range: None,
+                    target_uri: uri.clone(),
+                    target_range: lines.range(t.range),
+                    target_selection_range: lines.range(t.focus),
+                })
                 .collect();
             (!links.is_empty()).then_some(GotoDefinitionResponse::Link(links))
         })
@@ -333,7 +353,8 @@ impl LanguageServer for Backend {
         let enc = self.encoding();
         Self::guard(|| {
             let test = a.file.test_at(offset).map_or(0, |t| a.file.tests.iter().position(|x| std::ptr::eq(x, t)).unwrap_or(0));
-            let locs: Vec<Location> = ide::references(&a, offset).iter().filter_map(|r| convert::location(&a, &uri, test, r, enc)).collect();
+            let locs: Vec<Location> =
+                ide::references(&a, offset).iter().filter_map(|r| convert::location(&a, &uri, test, r, enc)).collect();
             (!locs.is_empty()).then_some(locs)
         })
     }
@@ -391,14 +412,19 @@ impl LanguageServer for Backend {
         let enc = self.encoding();
         Self::guard(|| {
             let lines = Lines::new(&a.source, enc);
-            let range = TextRange::new(lines.offset(params.range.start), lines.offset(params.range.end).max(lines.offset(params.range.start)));
+            let range =
+                TextRange::new(lines.offset(params.range.start), lines.offset(params.range.end).max(lines.offset(params.range.start)));
             let nix_diags = convert::diagnostics(&a, &uri, enc).remove(&uri).unwrap_or_default();
             let actions: Vec<CodeActionOrCommand> = ide::code_actions(&a, range)
                 .into_iter()
                 .map(|act| {
-                    let diagnostics = act.diagnostic.and_then(|i| a.diagnostics.get(i)).filter(|d| d.range.file == FileId::Nix).and_then(|d| {
-                        nix_diags.iter().find(|x| x.range == lines.range(d.range.range) && x.code == Some(NumberOrString::String(d.code.clone()))).cloned()
-                    });
+                    let diagnostics =
+                        act.diagnostic.and_then(|i| a.diagnostics.get(i)).filter(|d| d.range.file == FileId::Nix).and_then(|d| {
+                            nix_diags
+                                .iter()
+                                .find(|x| x.range == lines.range(d.range.range) && x.code == Some(NumberOrString::String(d.code.clone())))
+                                .cloned()
+                        });
                     let test = act.diagnostic.and_then(|i| a.diagnostics.get(i)).and_then(|d| d.test).unwrap_or(0);
                     CodeActionOrCommand::CodeAction(CodeAction {
                         title: act.title,
@@ -431,7 +457,9 @@ impl LanguageServer for Backend {
                         command: Some(Command {
                             title: r.label,
                             command: RUN_COMMAND.into(),
-                            arguments: Some(vec![json!({ "file": a.path, "uri": uri.as_str(), "attr": r.attr, "test": r.test_name, "function": r.function })]),
+                            arguments: Some(vec![
+                                json!({ "file": a.path, "uri": uri.as_str(), "attr": r.attr, "test": r.test_name, "function": r.function }),
+                            ]),
                         }),
                         data: None,
                     })
@@ -450,7 +478,9 @@ impl LanguageServer for Backend {
         let what = function.as_deref().unwrap_or("all tests");
         match find_runner() {
             None => {
-                let msg = format!("Cannot run {what} of {file}: the runner `nixos-test-run` is not installed (not next to nixos-test-lsp, not on PATH, NIXOS_TEST_RUN unset).");
+                let msg = format!(
+                    "Cannot run {what} of {file}: the runner `nixos-test-run` is not installed (not next to nixos-test-lsp, not on PATH, NIXOS_TEST_RUN unset)."
+                );
                 self.0.client.show_message(MessageType::ERROR, &msg).await;
                 Ok(Some(json!({ "ok": false, "error": msg })))
             }

@@ -3,6 +3,8 @@
 //! incremental changes in UTF-16 or UTF-8 units. After each step the
 //! server's text must equal the text we expect, and it must not crash.
 
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
 mod common;
 
 use common::{Client, pos};

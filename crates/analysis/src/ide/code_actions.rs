@@ -31,7 +31,12 @@ pub fn code_actions(a: &Analysis, range: TextRange) -> Vec<Action> {
         if d.range.file != FileId::Nix || d.range.range.intersect(range).is_none() {
             continue;
         }
-        out.push(Action { title: format!("{} ({})", fix.title, d.code), kind: ActionKind::QuickFix, edits: fix.edits.clone(), diagnostic: Some(i) });
+        out.push(Action {
+            title: format!("{} ({})", fix.title, d.code),
+            kind: ActionKind::QuickFix,
+            edits: fix.edits.clone(),
+            diagnostic: Some(i),
+        });
     }
     if let Some(m) = migrate_to_fixtures(a, range) {
         out.push(m);
@@ -89,7 +94,8 @@ fn migrate_to_fixtures(a: &Analysis, range: TextRange) -> Option<Action> {
         edits.push(Edit { range: SourceRange { file: FileId::Nix, range: TextRange::empty(nix_at) }, new_text: insert });
     }
     let key_line_start = a.source[..usize::from(test.script_key.start())].rfind('\n').map_or(0, |i| i + 1);
-    let key_indent: String = a.source[key_line_start..usize::from(test.script_key.start())].chars().take_while(|c| c.is_whitespace()).collect();
+    let key_indent: String =
+        a.source[key_line_start..usize::from(test.script_key.start())].chars().take_while(|c| c.is_whitespace()).collect();
     edits.insert(
         0,
         Edit {
@@ -97,5 +103,10 @@ fn migrate_to_fixtures(a: &Analysis, range: TextRange) -> Option<Action> {
             new_text: format!("{key_indent}usePytestFixtures = true;\n"),
         },
     );
-    Some(Action { title: "Migrate this test to fixture mode (def test_main(...))".into(), kind: ActionKind::Refactor, edits, diagnostic: None })
+    Some(Action {
+        title: "Migrate this test to fixture mode (def test_main(...))".into(),
+        kind: ActionKind::Refactor,
+        edits,
+        diagnostic: None,
+    })
 }

@@ -192,7 +192,12 @@ fn node_item(node: &crate::nix::Node, replace: TextRange) -> CompletionItem {
         NodeKind::Container => ("NspawnMachine", "containers"),
     };
     let mut item = simple(&node.py_name, CompletionKind::Node, &format!("{class} ({group}.{})", node.name), replace);
-    item.documentation = Some(format!("The {} `{}` defined in Nix as `{group}.{}`.", if node.kind == NodeKind::Vm { "VM" } else { "container" }, node.py_name, node.name));
+    item.documentation = Some(format!(
+        "The {} `{}` defined in Nix as `{group}.{}`.",
+        if node.kind == NodeKind::Vm { "VM" } else { "container" },
+        node.py_name,
+        node.name
+    ));
     item
 }
 

@@ -34,13 +34,22 @@ pub fn hover(a: &Analysis, offset: TextSize, g: Generation) -> Option<Hover> {
         let ty = receiver_ty(a, pos.test, pos.index, recv, g)?;
         let member = members_of(&ty, g).iter().copied().find(|m| m.name == word)?;
         member_doc(member, g)
-    } else if let Some(node) = pos.test.node(word).or_else(|| (word == "machine" && pos.test.nodes.len() == 1).then(|| &pos.test.nodes[0])) {
+    } else if let Some(node) = pos.test.node(word).or_else(|| (word == "machine" && pos.test.nodes.len() == 1).then(|| &pos.test.nodes[0]))
+    {
         let (class, group) = match node.kind {
             NodeKind::Vm => ("QemuMachine", "nodes"),
             NodeKind::Container => ("NspawnMachine", "containers"),
         };
-        let alias = if word == "machine" && node.py_name != "machine" { "\n\nThe implicit alias of the only machine (deprecated): name it instead." } else { "" };
-        format!("```python\n{word}: {class}\n```\nThe {} defined in Nix as `{group}.{}`.{alias}", if node.kind == NodeKind::Vm { "VM" } else { "container" }, node.name)
+        let alias = if word == "machine" && node.py_name != "machine" {
+            "\n\nThe implicit alias of the only machine (deprecated): name it instead."
+        } else {
+            ""
+        };
+        format!(
+            "```python\n{word}: {class}\n```\nThe {} defined in Nix as `{group}.{}`.{alias}",
+            if node.kind == NodeKind::Vm { "VM" } else { "container" },
+            node.name
+        )
     } else if let Some(m) = DriverApi::get().global(word, g) {
         member_doc(m, g)
     } else if let Some(ReceiverTy::Object(_)) = receiver_ty(a, pos.test, pos.index, word, g) {
@@ -73,23 +82,27 @@ pub fn signature_help(a: &Analysis, offset: TextSize, g: Generation) -> Option<S
             }
             b'=' if depth == 0 => {
                 let before = &pos.text[open..open + i];
-                let name = before.rsplit(|c: char| c == ',' || c == '(').next().unwrap_or("").trim();
+                let name = before.rsplit([',', '(']).next().unwrap_or("").trim();
                 keyword = Some(name.to_string());
             }
             _ => {}
         }
     }
-    let params: Vec<String> = member.params.iter().map(|p| {
-        let star = match p.kind {
-            ParamKind::VarArgs => "*",
-            ParamKind::VarKeywords => "**",
-            _ => "",
-        };
-        match &p.default {
-            Some(d) => format!("{star}{}: {} = {d}", p.name, p.annotation),
-            None => format!("{star}{}: {}", p.name, p.annotation),
-        }
-    }).collect();
+    let params: Vec<String> = member
+        .params
+        .iter()
+        .map(|p| {
+            let star = match p.kind {
+                ParamKind::VarArgs => "*",
+                ParamKind::VarKeywords => "**",
+                _ => "",
+            };
+            match &p.default {
+                Some(d) => format!("{star}{}: {} = {d}", p.name, p.annotation),
+                None => format!("{star}{}: {}", p.name, p.annotation),
+            }
+        })
+        .collect();
     let active = match keyword {
         Some(k) => member.params.iter().position(|p| p.name == k).unwrap_or(commas),
         None => {
@@ -97,10 +110,5 @@ pub fn signature_help(a: &Analysis, offset: TextSize, g: Generation) -> Option<S
             varargs.map_or(commas, |v| commas.min(v))
         }
     };
-    Some(SignatureHelp {
-        label: format!("{}({})", member.name, params.join(", ")),
-        documentation: member_doc(member, g),
-        params,
-        active,
-    })
+    Some(SignatureHelp { label: format!("{}({})", member.name, params.join(", ")), documentation: member_doc(member, g), params, active })
 }

@@ -32,9 +32,7 @@ fn node_at(a: &Analysis, offset: TextSize) -> Option<(usize, &Node)> {
         let node = pos.test.node(word).or_else(|| (word == "machine" && pos.test.nodes.len() == 1).then(|| &pos.test.nodes[0]))?;
         return Some((pos.index, node));
     }
-    a.file.tests.iter().enumerate().find_map(|(i, t)| {
-        t.nodes.iter().find(|n| n.name_range.contains_inclusive(offset)).map(|n| (i, n))
-    })
+    a.file.tests.iter().enumerate().find_map(|(i, t)| t.nodes.iter().find(|n| n.name_range.contains_inclusive(offset)).map(|n| (i, n)))
 }
 
 pub fn definition(a: &Analysis, offset: TextSize) -> Vec<NavTarget> {

@@ -9,7 +9,8 @@ use crate::Analysis;
 use crate::source_map::{FileId, SegmentKind};
 
 /// The token types, in the order of `Token::ty` (the server's legend).
-pub const TOKEN_TYPES: &[&str] = &["keyword", "string", "number", "comment", "function", "method", "property", "variable", "parameter", "operator", "class"];
+pub const TOKEN_TYPES: &[&str] =
+    &["keyword", "string", "number", "comment", "function", "method", "property", "variable", "parameter", "operator", "class"];
 
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Token {

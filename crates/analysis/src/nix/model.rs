@@ -2,14 +2,14 @@
 //! nodes (VMs and containers, with their Nix ranges and Python names) and the
 //! options that change how the script is checked.
 
-use rowan::ast::AstNode;
 use rnix::ast::{self, HasEntry};
+use rowan::ast::AstNode;
 use ruff_text_size::TextRange;
 use serde::Serialize;
 
+use super::FileLoader;
 use super::script::{ScriptSource, extract};
 use super::syntax::{attr_name, attrpath_names, callee_name, range_of, unwrap};
-use super::FileLoader;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum NodeKind {
@@ -93,11 +93,7 @@ impl TestFile {
     /// Parses `source` (the text of the Nix file at `path`) and extracts every test.
     pub fn parse(path: &str, source: &str, loader: &dyn FileLoader) -> TestFile {
         let parse = rnix::Root::parse(source);
-        let syntax_errors = parse
-            .errors()
-            .iter()
-            .map(|e| (e.to_string(), error_range(e, source.len())))
-            .collect();
+        let syntax_errors = parse.errors().iter().map(|e| (e.to_string(), error_range(e, source.len()))).collect();
         let root = parse.tree();
         let mut tests = Vec::new();
         for node in root.syntax().descendants() {
@@ -118,7 +114,9 @@ impl TestFile {
 fn error_range(err: &rnix::ParseError, len: usize) -> TextRange {
     use rnix::ParseError as E;
     let r = match err {
-        E::Unexpected(r) | E::UnexpectedExtra(r) | E::UnexpectedWanted(_, r, _) | E::UnexpectedDoubleBind(r) | E::DuplicatedArgs(r, _) => Some(*r),
+        E::Unexpected(r) | E::UnexpectedExtra(r) | E::UnexpectedWanted(_, r, _) | E::UnexpectedDoubleBind(r) | E::DuplicatedArgs(r, _) => {
+            Some(*r)
+        }
         _ => None,
     };
     match r {
@@ -197,16 +195,7 @@ fn test_from_attrset(path: &str, source: &str, set: &ast::AttrSet, loader: &dyn 
         open.get_or_insert_with(|| "the test declares no `nodes`; its framework may define them".into());
     }
     let script = extract(path, source, entry.value()?, loader);
-    Some(TestDef {
-        name,
-        attr: binding_of(source, set),
-        range: range_of(set),
-        script_key,
-        nodes,
-        nodes_open: open,
-        options,
-        script,
-    })
+    Some(TestDef { name, attr: binding_of(source, set), range: range_of(set), script_key, nodes, nodes_open: open, options, script })
 }
 
 fn push_node(nodes: &mut Vec<Node>, name: &str, name_range: TextRange, def: TextRange, kind: NodeKind, legacy: bool) {
@@ -222,9 +211,7 @@ fn collect_node_set(source: &str, value: ast::Expr, kind: NodeKind, nodes: &mut 
         ast::Expr::AttrSet(set) => {
             for entry in set.attrpath_values() {
                 match entry.attrpath().and_then(|p| attrpath_names(source, &p)) {
-                    Some(names) if !names.is_empty() => {
-                        push_node(nodes, &names[0].0, names[0].1, range_of(&entry), kind, false)
-                    }
+                    Some(names) if !names.is_empty() => push_node(nodes, &names[0].0, names[0].1, range_of(&entry), kind, false),
                     _ => {
                         open.get_or_insert_with(|| "a node name is computed".into());
                     }

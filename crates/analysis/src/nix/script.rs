@@ -8,8 +8,8 @@
 //! script is reported once with the reason; an unknown part of a
 //! concatenation becomes a placeholder and is reported the same way.
 
-use rowan::ast::AstNode;
 use rnix::ast::{self, HasEntry};
+use rowan::ast::AstNode;
 use ruff_text_size::{TextRange, TextSize};
 use serde::Serialize;
 
@@ -122,7 +122,12 @@ impl Builder<'_> {
         if !suffix.is_empty() {
             let start = TextSize::of(self.text.as_str());
             self.text.push_str(suffix);
-            self.map.push(Segment { py: TextRange::at(start, TextSize::of(suffix)), src: TextRange::empty(src.end()), file: self.file, kind: SegmentKind::Hole });
+            self.map.push(Segment {
+                py: TextRange::at(start, TextSize::of(suffix)),
+                src: TextRange::empty(src.end()),
+                file: self.file,
+                kind: SegmentKind::Hole,
+            });
         }
     }
 

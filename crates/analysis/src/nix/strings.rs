@@ -8,8 +8,8 @@
 //! line holding only spaces is dropped. Double-quoted strings unescape `\x`.
 //! The tests check all of this against `nix-instantiate --eval`.
 
-use rowan::ast::AstNode;
 use rnix::ast;
+use rowan::ast::AstNode;
 use ruff_text_size::{TextRange, TextSize};
 
 use crate::source_map::{FileId, Segment, SegmentKind, SourceMap};
@@ -45,30 +45,17 @@ impl StringSink for PlainSink {
     fn text(&mut self, text: &str, src: TextRange, kind: SegmentKind) {
         let start = TextSize::of(self.text.as_str());
         self.text.push_str(text);
-        self.map.push(Segment {
-            py: TextRange::at(start, TextSize::of(text)),
-            src,
-            file: self.file.unwrap_or(FileId::Nix),
-            kind,
-        });
+        self.map.push(Segment { py: TextRange::at(start, TextSize::of(text)), src, file: self.file.unwrap_or(FileId::Nix), kind });
     }
     fn hole(&mut self, src: TextRange) {
         let at = TextSize::of(self.text.as_str());
-        self.map.push(Segment {
-            py: TextRange::empty(at),
-            src,
-            file: self.file.unwrap_or(FileId::Nix),
-            kind: SegmentKind::Hole,
-        });
+        self.map.push(Segment { py: TextRange::empty(at), src, file: self.file.unwrap_or(FileId::Nix), kind: SegmentKind::Hole });
     }
 }
 
 /// Feeds the value of `string` (in `source`, the whole file text) to `sink`.
 pub fn lower_string(source: &str, string: &ast::Str, sink: &mut dyn StringSink) {
-    let multiline = string
-        .syntax()
-        .first_token()
-        .is_some_and(|t| t.text() == "''");
+    let multiline = string.syntax().first_token().is_some_and(|t| t.text() == "''");
     let parts = lex_parts(source, string, multiline);
     if multiline {
         strip_indentation(source, &parts, sink);

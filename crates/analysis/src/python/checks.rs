@@ -95,10 +95,34 @@ fn verdict(ty: Ty, optional: bool, kind: &str) -> ArgVerdict {
     let numeric = matches!(kind, "an int" | "a float" | "a bool");
     match ty {
         Ty::Any | Ty::Dict | Ty::List => Ok,
-        Ty::Str => if kind == "a string" { Ok } else { Wrong },
-        Ty::Int | Ty::Float => if numeric { Ok } else { Wrong },
-        Ty::Bool => if numeric { Ok } else { Wrong },
-        Ty::Duration => if numeric { BareDuration } else { Wrong },
+        Ty::Str => {
+            if kind == "a string" {
+                Ok
+            } else {
+                Wrong
+            }
+        }
+        Ty::Int | Ty::Float => {
+            if numeric {
+                Ok
+            } else {
+                Wrong
+            }
+        }
+        Ty::Bool => {
+            if numeric {
+                Ok
+            } else {
+                Wrong
+            }
+        }
+        Ty::Duration => {
+            if numeric {
+                BareDuration
+            } else {
+                Wrong
+            }
+        }
         Ty::Timedelta | Ty::Callable => Wrong,
     }
 }
@@ -148,10 +172,7 @@ impl<'a> Checker<'a> {
     /// The member `attr` of a machine of type `ty`; for `Any` either kind's.
     fn machine_member(&self, ty: MachineTy, attr: &str) -> Option<&'static Member> {
         match ty {
-            MachineTy::Any => self
-                .api
-                .member(Class::Qemu, attr, self.g)
-                .or_else(|| self.api.member(Class::Nspawn, attr, self.g)),
+            MachineTy::Any => self.api.member(Class::Qemu, attr, self.g).or_else(|| self.api.member(Class::Nspawn, attr, self.g)),
             t => self.api.member(Self::class_of(t), attr, self.g),
         }
     }
@@ -170,7 +191,12 @@ impl<'a> Checker<'a> {
                 Some(n) => format!("`{receiver}` is a container (`containers.{}`)", n.name),
                 None => format!("`{receiver}` is a container"),
             };
-            self.push("NT202", attr.range, format!("`{name}` needs a VM: {what}, and containers have no display, monitor or QEMU NIC"), None);
+            self.push(
+                "NT202",
+                attr.range,
+                format!("`{name}` needs a VM: {what}, and containers have no display, monitor or QEMU NIC"),
+                None,
+            );
             return None;
         }
         let class_name = Self::class_of(ty).python_name(self.g);
@@ -228,7 +254,12 @@ impl<'a> Checker<'a> {
                 self.push(
                     "NT203",
                     arg.range(),
-                    format!("`{name}()` takes at most {} positional argument{} ({} given)", positional.len(), if positional.len() == 1 { "" } else { "s" }, args.len()),
+                    format!(
+                        "`{name}()` takes at most {} positional argument{} ({} given)",
+                        positional.len(),
+                        if positional.len() == 1 { "" } else { "s" },
+                        args.len()
+                    ),
                     None,
                 );
                 break;
@@ -246,7 +277,11 @@ impl<'a> Checker<'a> {
                 }
                 None if var_kw => {}
                 None => {
-                    let names = member.params.iter().filter(|p| matches!(p.kind, ParamKind::Positional | ParamKind::KeywordOnly)).map(|p| p.name.as_str());
+                    let names = member
+                        .params
+                        .iter()
+                        .filter(|p| matches!(p.kind, ParamKind::Positional | ParamKind::KeywordOnly))
+                        .map(|p| p.name.as_str());
                     let (msg, fix) = match suggest(kname, names) {
                         Some(s) => (
                             format!("`{name}()` has no parameter `{kname}`; did you mean `{s}`?"),
@@ -261,7 +296,12 @@ impl<'a> Checker<'a> {
         if !splat {
             for p in member.params.iter().filter(|p| p.required()) {
                 if !given.contains(p.name.as_str()) {
-                    self.push("NT203", callee, format!("`{name}()` is missing the required argument `{}` ({})", p.name, p.annotation), None);
+                    self.push(
+                        "NT203",
+                        callee,
+                        format!("`{name}()` is missing the required argument `{}` ({})", p.name, p.annotation),
+                        None,
+                    );
                 }
             }
         }
@@ -284,7 +324,11 @@ impl<'a> Checker<'a> {
                     self.push(
                         "NT403",
                         expr.range(),
-                        format!("`{}` takes a `timedelta` in the {} driver; a bare number of seconds is deprecated", param.name, self.g.label()),
+                        format!(
+                            "`{}` takes a `timedelta` in the {} driver; a bare number of seconds is deprecated",
+                            param.name,
+                            self.g.label()
+                        ),
                         fix,
                     );
                 }
@@ -395,7 +439,9 @@ impl<'b> Visitor<'b> for StoreNames {
         match stmt {
             Stmt::FunctionDef(f) => self.names.push(f.name.id.to_string()),
             Stmt::ClassDef(c) => self.names.push(c.name.id.to_string()),
-            Stmt::Import(i) => self.names.extend(i.names.iter().map(|a| a.asname.as_ref().unwrap_or(&a.name).id.split('.').next().unwrap_or_default().to_string())),
+            Stmt::Import(i) => self
+                .names
+                .extend(i.names.iter().map(|a| a.asname.as_ref().unwrap_or(&a.name).id.split('.').next().unwrap_or_default().to_string())),
             Stmt::ImportFrom(i) => self.names.extend(i.names.iter().map(|a| a.asname.as_ref().unwrap_or(&a.name).id.to_string())),
             Stmt::Global(_) | Stmt::Nonlocal(_) => {}
             _ => walk_stmt(self, stmt),
@@ -535,9 +581,15 @@ pub fn node_name_findings(test: &TestDef, g: Generation) -> Vec<(&'static str, &
         } else if super::BUILTINS.contains(&py) {
             out.push(("NT103", node, format!("node `{py}` hides the Python builtin `{py}`")));
         }
-        if let Some(other) = test.nodes.iter().find(|o| o.py_name == node.py_name && o.name != node.name && o.name_range.start() < node.name_range.start()) {
+        if let Some(other) =
+            test.nodes.iter().find(|o| o.py_name == node.py_name && o.name != node.name && o.name_range.start() < node.name_range.start())
+        {
             let kind = if node.kind == NodeKind::Container { "container" } else { "node" };
-            out.push(("NT104", node, format!("{kind} `{}` and `{}` are both `{py}` in Python; only one is reachable", other.name, node.name)));
+            out.push((
+                "NT104",
+                node,
+                format!("{kind} `{}` and `{}` are both `{py}` in Python; only one is reachable", other.name, node.name),
+            ));
         }
     }
     out

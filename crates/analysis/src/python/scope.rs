@@ -235,10 +235,10 @@ fn collect(body: &[Stmt], scope: &mut ScriptScope, test: &TestDef, any_container
             }
             Stmt::Import(i) => {
                 for alias in &i.names {
-                    let name = alias.asname.as_ref().map_or_else(
-                        || alias.name.id.split('.').next().unwrap_or_default().to_string(),
-                        |a| a.id.to_string(),
-                    );
+                    let name = alias
+                        .asname
+                        .as_ref()
+                        .map_or_else(|| alias.name.id.split('.').next().unwrap_or_default().to_string(), |a| a.id.to_string());
                     scope.module.insert(name, None);
                 }
             }

@@ -4,15 +4,15 @@
 
 use std::cell::RefCell;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use ruff_linter::RuleSelector;
 use ruff_linter::linter::{ParseSource, lint_only};
 use ruff_linter::registry::Rule;
 use ruff_linter::rule_selector::PreviewOptions;
 use ruff_linter::settings::{LinterSettings, flags};
 use ruff_linter::source_kind::SourceKind;
-use ruff_linter::RuleSelector;
 use ruff_python_ast::{ModModule, PySourceType};
 use ruff_python_parser::Parsed;
 use ruff_text_size::{Ranged, TextRange};

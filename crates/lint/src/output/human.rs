@@ -42,10 +42,7 @@ pub fn write(out: &mut impl Write, outcomes: &[Outcome], color: bool) -> std::io
             let end = usize::from(d.range.range.end()).clamp(start, l.text.len());
             let (slice, s, e) = window(l.text, start, end);
             let mut group = level.primary_title(d.message.as_str()).id(d.code.as_str()).element(
-                Snippet::source(slice)
-                    .line_start(l.start.line as usize)
-                    .path(l.path)
-                    .annotation(AnnotationKind::Primary.span(s..e)),
+                Snippet::source(slice).line_start(l.start.line as usize).path(l.path).annotation(AnnotationKind::Primary.span(s..e)),
             );
             if let Some(fix) = &d.fix {
                 fixable += 1;
