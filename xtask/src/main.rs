@@ -5,7 +5,7 @@
 //! - `test`: the whole suite, then the shared acceptance checks on release
 //!   binaries when `../shared` is there.
 //! - `ci`: setup, formatting, clippy, test (what `.ci/run` runs).
-//! - `bench`: the lint and server benchmarks (figures in the README).
+//! - `bench [lint|lsp]`: the benchmarks (figures in the README).
 //! - `fuzz`: the never-panic property tests with many more cases.
 //! - `e2e`: only the end-to-end tests (Neovim).
 
@@ -126,7 +126,7 @@ fn main() -> Result<()> {
             run(cargo().args(["test", "--release", "-p", "nixos-test-analysis", "--test", "nix_string_oracle"]).env("ORACLE_CASES", "5000"))
         }
         "e2e" => run(cargo().args(["test", "-p", "nixos-test-lsp", "--test", "neovim"]).env("NVIM", tools_dir().join("venv/bin/nvim"))),
-        "bench" => bench::run(&args[1..]),
+        "bench" => bench::run_benches(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask <setup|test|ci|bench|fuzz [CASES]|e2e>");
             Ok(())
