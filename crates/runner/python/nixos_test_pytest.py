@@ -97,13 +97,29 @@ class _Events:
     """Writes JSON-line events with the script's line numbers."""
 
     def __init__(self, path: str | None, script: str) -> None:
+        self.path = path
         self.file = open(path, "a", buffering=1) if path else None  # noqa: SIM115
         self.script = script
+        self.acks = 0
+        # With NIXOS_TEST_RUNNER_ACK set, a runner watches the events and must
+        # act while the VMs still run (screendumps on failure, status on
+        # start): such events wait until it acknowledges them.
+        self.sync = bool(os.environ.get("NIXOS_TEST_RUNNER_ACK"))
 
-    def emit(self, **event: Any) -> None:
-        if self.file:
-            event["time"] = time.time()
-            self.file.write(json.dumps(event) + "\n")
+    def emit(self, wait: bool = False, **event: Any) -> None:
+        if not self.file:
+            return
+        event["time"] = time.time()
+        ack = None
+        if wait and self.sync:
+            self.acks += 1
+            ack = f"{self.path}.ack{self.acks}"
+            event["ack"] = ack
+        self.file.write(json.dumps(event) + "\n")
+        if ack:
+            deadline = time.monotonic() + 30
+            while not os.path.exists(ack) and time.monotonic() < deadline:
+                time.sleep(0.01)
 
     def script_line(self, excinfo: Any) -> int | None:
         line = None
@@ -113,24 +129,25 @@ class _Events:
         return line
 
 
-def _fixture(name: str, obj: Any) -> Any:
+def _fixture(name: str, obj: Any, events: _Events) -> Any:
     def resolve() -> Any:
         # Machines start when a test first needs them.
         is_up = getattr(obj, "is_up", None)
         start = getattr(obj, "start", None)
         if callable(is_up) and callable(start) and not is_up():
             start()
+            events.emit(wait=True, event="machine_start", machine=name)
         return obj
 
     return pytest.fixture(scope="session", name=name)(resolve)
 
 
-def _fixture_plugin(objects: dict[str, Any]) -> types.ModuleType:
+def _fixture_plugin(objects: dict[str, Any], events: _Events) -> types.ModuleType:
     """A plugin module (scanned for fixtures as a conftest is) holding one
     session-scoped fixture per machine, driver, list and VLAN."""
     module = types.ModuleType("nixos_test_fixtures")
     for name, obj in objects.items():
-        setattr(module, f"nixos_fixture_{name}", _fixture(name, obj))
+        setattr(module, f"nixos_fixture_{name}", _fixture(name, obj, events))
     return module
 
 
@@ -151,7 +168,7 @@ class _Reporter:
         if report.failed:
             line = self.events.script_line(call.excinfo) if call.excinfo else None
             message = call.excinfo.exconly() if call.excinfo else report.longreprtext
-            self.events.emit(event="test_fail", test=name, phase=report.when, message=message, line=line)
+            self.events.emit(wait=True, event="test_fail", test=name, phase=report.when, message=message, line=line)
         elif report.when == "call" and report.passed:
             self.events.emit(event="test_pass", test=name, duration=report.duration)
         elif report.skipped and report.when in ("setup", "call"):
@@ -186,7 +203,7 @@ def main(namespace: dict[str, Any], script_path: str | None = None, args: list[s
             f.write("from nixos_test_pytest import _collected\n\nglobals().update(_collected)\n")
         selected = [s for s in os.environ.get("NIXOS_TEST_SELECT", "").split(",") if s]
         targets = [f"{module}::{s}" for s in selected] or [module]
-        plugins = [_fixture_plugin(_machine_fixtures(namespace)), _Reporter(events)]
+        plugins = [_fixture_plugin(_machine_fixtures(namespace), events), _Reporter(events)]
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         code = pytest.main(["-p", "no:cacheprovider", "--rootdir", tmp, "-o", "console_output_style=classic", *argv, *targets], plugins=plugins)
     events.emit(event="tests_done", exit_code=int(code))

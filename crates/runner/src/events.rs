@@ -1,0 +1,102 @@
+//! The event stream: JSON lines (`--format json`), a human view, and a
+//! JUnit report at the end (`--format junit`).
+
+use std::io::Write;
+
+use serde::Serialize;
+
+/// Where in the Nix file a script line is.
+#[derive(Debug, Clone, Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    Build { status: String, message: String },
+    Log { line: String },
+    MachineUp { machine: String, status: String },
+    TestStart { test: String },
+    TestPass { test: String, duration: f64 },
+    TestFail { test: String, message: String, location: Option<Location>, screenshots: Vec<String> },
+    TestSkip { test: String },
+    End { passed: usize, failed: usize, status: String, exit_code: i32 },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum, Debug)]
+pub enum Format {
+    Human,
+    Json,
+    Junit,
+}
+
+pub struct Sink {
+    pub format: Format,
+    pub events: Vec<Event>,
+}
+
+impl Sink {
+    pub fn emit(&mut self, e: Event) {
+        let mut out = std::io::stdout().lock();
+        let _ = match self.format {
+            Format::Json => serde_json::to_writer(&mut out, &e).map_err(std::io::Error::other).and_then(|()| writeln!(out)),
+            Format::Human | Format::Junit => human(&mut out, &e),
+        };
+        let _ = out.flush();
+        self.events.push(e);
+    }
+
+    /// The JUnit XML of the run, for `--format junit` (written to the output dir).
+    pub fn junit(&self) -> String {
+        let mut cases = String::new();
+        let (mut tests, mut failures) = (0, 0);
+        for e in &self.events {
+            match e {
+                Event::TestPass { test, duration } => {
+                    tests += 1;
+                    cases.push_str(&format!("    <testcase name=\"{}\" time=\"{duration:.3}\"/>\n", xml(test)));
+                }
+                Event::TestFail { test, message, .. } => {
+                    tests += 1;
+                    failures += 1;
+                    cases.push_str(&format!(
+                        "    <testcase name=\"{}\">\n      <failure message=\"{}\"/>\n    </testcase>\n",
+                        xml(test),
+                        xml(message)
+                    ));
+                }
+                _ => {}
+            }
+        }
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"nixos-test\" tests=\"{tests}\" failures=\"{failures}\">\n{cases}  </testsuite>\n</testsuites>\n"
+        )
+    }
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn human(out: &mut impl Write, e: &Event) -> std::io::Result<()> {
+    match e {
+        Event::Build { status, message } => writeln!(out, "build {status}: {message}"),
+        Event::Log { line } => writeln!(out, "  | {line}"),
+        Event::MachineUp { machine, status } => writeln!(out, "machine {machine}: {status}"),
+        Event::TestStart { test } => writeln!(out, "▶ {test}"),
+        Event::TestPass { test, duration } => writeln!(out, "✔ {test} ({duration:.2} s)"),
+        Event::TestFail { test, message, location, screenshots } => {
+            let at = location.as_ref().map(|l| format!(" at {}:{}:{}", l.file, l.line, l.column)).unwrap_or_default();
+            writeln!(out, "✘ {test}{at}: {message}")?;
+            for s in screenshots {
+                writeln!(out, "  screenshot: {s}")?;
+            }
+            Ok(())
+        }
+        Event::TestSkip { test } => writeln!(out, "- {test} skipped"),
+        Event::End { passed, failed, status, .. } => writeln!(out, "{status}: {passed} passed, {failed} failed"),
+    }
+}
