@@ -27,6 +27,7 @@ async fn main() {
     let (service, socket) = LspService::build(server::Backend::new)
         .custom_method(transport::MALFORMED, server::Backend::malformed)
         .custom_method("nixos-test/documentText", server::Backend::document_text)
+        .custom_method("window/workDoneProgress/cancel", server::Backend::cancel_run)
         .finish();
     let (to_server, from_guard) = tokio::io::duplex(1 << 16);
     tokio::spawn(transport::guard(tokio::io::stdin(), to_server));

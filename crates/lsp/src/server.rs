@@ -35,6 +35,10 @@ struct Inner {
     docs: DashMap<Uri, Document>,
     configs: DashMap<PathBuf, Arc<Config>>,
     session: RwLock<Session>,
+    /// Failures of the last run of each file, shown beside the lint findings.
+    run_failures: DashMap<Uri, Vec<Diagnostic>>,
+    /// Runs in progress: progress token → runner PID (for cancellation).
+    runs: DashMap<String, u32>,
 }
 
 #[derive(Clone)]
@@ -67,6 +71,8 @@ impl Backend {
             docs: DashMap::new(),
             configs: DashMap::new(),
             session: RwLock::new(Session { encoding: Encoding::Utf16, snippets: false }),
+            run_failures: DashMap::new(),
+            runs: DashMap::new(),
         }))
     }
 
@@ -137,7 +143,10 @@ impl Backend {
     async fn publish(&self, uri: Uri, version: i32) {
         match self.analysis(&uri, Need::Full).await {
             Ok(Some((a, _))) => {
-                for (u, diags) in convert::diagnostics(&a, &uri, self.encoding()) {
+                for (u, mut diags) in convert::diagnostics(&a, &uri, self.encoding()) {
+                    if let Some(failures) = self.0.run_failures.get(&u) {
+                        diags.extend(failures.iter().cloned());
+                    }
                     let v = (u == uri).then_some(version);
                     self.0.client.publish_diagnostics(u, diags, v).await;
                 }
@@ -185,6 +194,94 @@ impl Backend {
     /// it shows that no edit was lost).
     pub async fn document_text(&self, params: TextDocumentIdentifier) -> Result<Option<String>> {
         Ok(self.0.docs.get(&params.uri).map(|d| d.text.clone()))
+    }
+
+    /// Runs `nixos-test-run` for a lens: progress while it runs (with a
+    /// cancel button), failures as diagnostics at their Nix line, a summary.
+    async fn run_tests(&self, runner: PathBuf, file: String, attr: Option<String>, function: Option<String>) -> Result<Value> {
+        use tokio::io::AsyncBufReadExt;
+        let what = function.clone().unwrap_or_else(|| "all tests".into());
+        let out = std::env::temp_dir().join(format!("nixos-test-run-{}", std::process::id()));
+        let mut cmd = tokio::process::Command::new(&runner);
+        cmd.arg(&file).args(["--format", "json", "--out"]).arg(&out);
+        if let Some(f) = &function {
+            cmd.args(["--test", f]);
+        }
+        if let Some(a) = &attr {
+            cmd.args(["--attr", a]);
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| internal(format!("cannot start {}: {e}", runner.display())))?;
+        let token = format!("nixos-test-run-{}", child.id().unwrap_or(0));
+        if let Some(pid) = child.id() {
+            self.0.runs.insert(token.clone(), pid);
+        }
+        let progress =
+            self.0.client.progress(ProgressToken::String(token.clone()), format!("Running {what}")).with_cancel_button().begin().await;
+        let uri = convert::uri_of_path(&file);
+        if let Some(u) = &uri {
+            self.0.run_failures.remove(u);
+        }
+        let mut failures: Vec<Diagnostic> = Vec::new();
+        let mut summary = String::from("the runner stopped without a result");
+        let mut code = 2;
+        if let Some(stdout) = child.stdout.take() {
+            let mut lines = tokio::io::BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let Ok(e) = serde_json::from_str::<Value>(&line) else { continue };
+                let text = |k: &str| e[k].as_str().unwrap_or("").to_string();
+                match e["event"].as_str() {
+                    Some("build") => progress.report_with_message(format!("build {}", text("status")), None).await,
+                    Some("test_start") => progress.report_with_message(format!("{} …", text("test")), None).await,
+                    Some("machine_up") => progress.report_with_message(format!("{} is up", text("machine")), None).await,
+                    Some("test_fail") => {
+                        let at = |k: &str| u32::try_from(e["location"][k].as_u64().unwrap_or(1).saturating_sub(1)).unwrap_or(0);
+                        let (line, character) = (at("line"), at("column"));
+                        failures.push(Diagnostic {
+                            range: Range { start: Position { line, character }, end: Position { line, character: character + 200 } },
+                            severity: Some(DiagnosticSeverity::ERROR),
+                            source: Some("nixos-test-run".into()),
+                            message: format!("{} failed: {}", text("test"), text("message")),
+                            ..Default::default()
+                        });
+                    }
+                    Some("end") => {
+                        code = e["exit_code"].as_i64().unwrap_or(2);
+                        summary = format!("{what}: {} — {} passed, {} failed", text("status"), e["passed"], e["failed"]);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let _ = child.wait().await;
+        self.0.runs.remove(&token);
+        progress.finish_with_message(summary.clone()).await;
+        let kind = if code == 0 { MessageType::INFO } else { MessageType::ERROR };
+        self.0.client.show_message(kind, &summary).await;
+        if let Some(u) = uri {
+            self.0.run_failures.insert(u.clone(), failures);
+            let version = self.0.docs.get(&u).map(|d| d.version);
+            if let Some(v) = version {
+                self.publish(u, v).await;
+            }
+        }
+        Ok(json!({ "ok": code == 0, "exit_code": code, "summary": summary }))
+    }
+
+    /// `window/workDoneProgress/cancel`: the user cancelled a run.
+    pub async fn cancel_run(&self, params: WorkDoneProgressCancelParams) {
+        let token = match params.token {
+            ProgressToken::String(s) => s,
+            ProgressToken::Number(n) => n.to_string(),
+        };
+        // SIGINT: the runner stops the driver and every VM cleanly.
+        if let Some((_, pid)) = self.0.runs.remove(&token) {
+            let _ = tokio::process::Command::new("kill").args(["-INT", &pid.to_string()]).status().await;
+        }
     }
 
     fn run_command(args: &[Value]) -> Option<(String, Option<String>, Option<String>)> {
@@ -472,7 +569,7 @@ impl LanguageServer for Backend {
         if params.command != RUN_COMMAND {
             return Err(Error::method_not_found());
         }
-        let Some((file, _attr, function)) = Self::run_command(&params.arguments) else {
+        let Some((file, _, function)) = Self::run_command(&params.arguments) else {
             return Err(Error::invalid_params("nixos-test.run takes { file, attr?, function? }"));
         };
         let what = function.as_deref().unwrap_or("all tests");
@@ -485,9 +582,8 @@ impl LanguageServer for Backend {
                 Ok(Some(json!({ "ok": false, "error": msg })))
             }
             Some(runner) => {
-                let msg = format!("Running {what} of {file} with {}", runner.display());
-                self.0.client.show_message(MessageType::INFO, &msg).await;
-                Ok(Some(json!({ "ok": true, "runner": runner.display().to_string() })))
+                let (_, attr, function) = Self::run_command(&params.arguments).unwrap_or_default();
+                self.run_tests(runner, file, attr, function).await.map(Some)
             }
         }
     }

@@ -2,11 +2,6 @@
 //! (or the whole script), stream structured results, and talk QMP to the
 //! VMs for status, screenshots on failure and clean cancellation.
 
-mod build;
-mod events;
-mod qmp;
-mod script;
-
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
@@ -20,7 +15,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 
-use events::{Event, Format, Sink};
+use nixos_test_run::events::{Event, Format, Sink};
+use nixos_test_run::{build, qmp, script};
 
 /// Build a NixOS test's driver and run one test_ function, several, or the whole script.
 ///
@@ -43,7 +39,7 @@ struct Args {
     #[arg(long)]
     flake: Option<String>,
     /// An already built driver (a store path with bin/nixos-test-driver): no build.
-    #[arg(long)]
+    #[arg(long, env = "NIXOS_TEST_DRIVER")]
     driver: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "human")]
     format: Format,

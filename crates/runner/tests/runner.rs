@@ -26,31 +26,14 @@ fn qemu() -> Option<String> {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
 }
 
-/// A "built driver": bin/nixos-test-driver wrapping the fake with its own
-/// --config, as the real wrapper does; the config's script is `script`.
+/// A "built driver" (tests/fake-driver/make_driver.py) whose script is `script`.
 fn driver(dir: &Path, script: &str, vms: &[&str]) -> PathBuf {
-    let root = dir.join("driver");
-    std::fs::create_dir_all(root.join("bin")).unwrap();
     let script_path = dir.join("original-script.py");
     std::fs::write(&script_path, script).unwrap();
-    let vms: serde_json::Map<String, Value> =
-        vms.iter().map(|v| (v.to_string(), serde_json::json!({ "name": v, "start_script": "/bin/true" }))).collect();
-    let config = serde_json::json!({ "vms": vms, "containers": {}, "vlans": [1], "global_timeout": 3600, "test_script": script_path });
-    let config_path = dir.join("driverConfiguration.json");
-    std::fs::write(&config_path, config.to_string()).unwrap();
-    let fake = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-driver/fake_driver.py");
-    let wrapper = root.join("bin/nixos-test-driver");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nexec '{}' '{}' --config '{}' --log-level info \"$@\"\n",
-            python().display(),
-            fake.display(),
-            config_path.display()
-        ),
-    )
-    .unwrap();
-    Command::new("chmod").arg("+x").arg(&wrapper).status().unwrap();
+    let root = dir.join("driver");
+    let make = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-driver/make_driver.py");
+    let status = Command::new(python()).arg(make).arg(&root).arg(&script_path).arg(vms.join(",")).stdout(Stdio::null()).status().unwrap();
+    assert!(status.success());
     root
 }
 

@@ -1,0 +1,55 @@
+//! The "Run test" lens end to end: the server runs the real
+//! `nixos-test-run` (built beside it) on a fake driver, reports progress,
+//! and shows the failure as a diagnostic at the failing line in Nix.
+
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::Client;
+use serde_json::json;
+
+fn runner() -> PathBuf {
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_nixos-test-lsp"));
+    let r = exe.with_file_name("nixos-test-run");
+    assert!(r.exists(), "build nixos-test-run first (cargo test --workspace does)");
+    r
+}
+
+#[test]
+fn run_lens_reports_failures_at_their_nix_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.nix");
+    let text = "{\n  nodes.server = { };\n  testScript = ''\n    def test_ok(server):\n        server.succeed(\"true\")\n\n    def test_broken(server):\n        server.succeed(\"false\")\n  '';\n}\n";
+    std::fs::write(&file, text).unwrap();
+    let script = dir.path().join("script.py");
+    std::fs::write(
+        &script,
+        "def test_ok(server):\n    server.succeed(\"true\")\n\ndef test_broken(server):\n    server.succeed(\"false\")\n",
+    )
+    .unwrap();
+    let python = PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/nixos-test-tools/venv/bin/python");
+    let make = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runner/tests/fake-driver/make_driver.py");
+    let driver = dir.path().join("driver");
+    assert!(Command::new(&python).arg(make).arg(&driver).arg(&script).arg("server").status().unwrap().success());
+
+    let mut c = Client::start_with_env(&[("NIXOS_TEST_RUN", runner().to_str().unwrap()), ("NIXOS_TEST_DRIVER", driver.to_str().unwrap())]);
+    c.initialize(&["utf-16"]);
+    let uri = format!("file://{}", file.display());
+    c.open(&uri, text);
+    assert!(c.diagnostics(&uri, Some(1)).is_empty());
+    let lenses = c.result("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
+    let args = lenses.as_array().unwrap().iter().find(|l| l["command"]["arguments"][0]["function"] == "test_broken").unwrap()["command"]["arguments"].clone();
+    let r = c.result("workspace/executeCommand", json!({ "command": "nixos-test.run", "arguments": args }));
+    assert_eq!(r["ok"], false, "{r}");
+    assert!(r["summary"].as_str().unwrap().contains("1 failed"), "{r}");
+    let diags = c.diagnostics(&uri, Some(1));
+    let fail = diags.iter().find(|d| d["source"] == "nixos-test-run").expect("the failure is shown");
+    assert_eq!(fail["range"]["start"]["line"], 7);
+    assert!(fail["message"].as_str().unwrap().contains("command `false` failed"));
+    assert!(c.notes.iter().any(|n| n["method"] == "$/progress"), "progress was reported");
+    c.shutdown();
+}

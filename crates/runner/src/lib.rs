@@ -1,0 +1,6 @@
+//! The runner's parts, as a library for its binary and its tests.
+
+pub mod build;
+pub mod events;
+pub mod qmp;
+pub mod script;
