@@ -128,6 +128,7 @@ impl Backend {
             .await
             .map_err(|e| internal(e.to_string()))?;
         let analysis = Arc::new(result.map_err(internal)?);
+        let mut replaced = None;
         if let Some(mut doc) = self.0.docs.get_mut(uri)
             && doc.version == version
         {
@@ -135,7 +136,11 @@ impl Backend {
                 Need::Full => &mut doc.analysis,
                 Need::Model => &mut doc.model,
             };
-            *slot = Some((version, analysis.clone()));
+            replaced = slot.replace((version, analysis.clone()));
+        }
+        // Freeing a large tree takes a while: not on the request's path.
+        if replaced.is_some() {
+            tokio::task::spawn_blocking(move || drop(replaced));
         }
         Ok(Some((analysis, generation)))
     }
