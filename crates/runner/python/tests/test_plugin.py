@@ -1,8 +1,9 @@
 """The fixture-mode plugin with real pytest, against fake machines.
 
-Each case runs a small stand-in for the NixOS test driver in a subprocess:
-it execs the script into a namespace holding fake machines (as the driver
-does), then calls ``nixos_test_pytest.main`` as the appended wrapper would.
+Each case runs the stand-in for the NixOS test driver that the runner's
+tests use (crates/runner/tests/fake-driver): it execs the script into a
+namespace of fake machines, as the driver does, and the script ends with the
+plugin call that the ``usePytestFixtures`` module appends.
 """
 
 import json
@@ -13,59 +14,31 @@ import textwrap
 from pathlib import Path
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
+FAKE_DRIVER = PLUGIN_DIR.parent / "tests" / "fake-driver"
 
-DRIVER = textwrap.dedent(
-    """
-    import json, sys
-    sys.path.insert(0, sys.argv[3])
-    LOG = []
-
-    class FakeMachine:
-        def __init__(self, name):
-            self.name = name
-            self.up = False
-        def is_up(self):
-            return self.up
-        def start(self):
-            self.up = True
-            LOG.append(f"start {self.name}")
-        def succeed(self, cmd):
-            LOG.append(f"{self.name}: {cmd}")
-            if "false" in cmd:
-                raise Exception(f"command failed: {cmd}")
-            return "ok"
-
-    machines = [FakeMachine(n) for n in sys.argv[2].split(",")]
-    ns = {"machines": machines, "driver": object(), "vlan1": object(), "LOG": LOG}
-    ns.update({m.name: m for m in machines})
-    script = sys.argv[1]
-    exec(compile(open(script).read(), "<string>", "exec"), ns)
-    import nixos_test_pytest
-    status = "passed"
-    try:
-        nixos_test_pytest.main(ns, script)
-    except RuntimeError as e:
-        status = f"failed: {e}"
-    print("RESULT " + json.dumps({"status": status, "log": LOG}))
-    """
-)
+# What nix/fixtures-module.nix appends to the script.
+APPENDED = "\n\nimport nixos_test_pytest\nnixos_test_pytest.main(globals(), source=driver.tests)\n"
 
 
 def run(tmp_path, script, machines="server,client", env=None):
     s = tmp_path / "script.py"
-    s.write_text(textwrap.dedent(script))
-    d = tmp_path / "driver.py"
-    d.write_text(DRIVER)
+    s.write_text(textwrap.dedent(script) + APPENDED)
+    driver = tmp_path / "driver"
+    subprocess.run([sys.executable, str(FAKE_DRIVER / "make_driver.py"), str(driver), str(s), machines], check=True, capture_output=True)
     events = tmp_path / "events.jsonl"
-    e = dict(os.environ, NIXOS_TEST_EVENTS=str(events), **(env or {}))
+    env = dict(env or {})
+    # The fake machines print what they do; pytest must not capture it.
+    env["NIXOS_TEST_PYTEST_ARGS"] = "-s -q " + env.get("NIXOS_TEST_PYTEST_ARGS", "")
+    e = dict(os.environ, NIXOS_TEST_EVENTS=str(events), PYTHONPATH=str(PLUGIN_DIR), **env)
     e.pop("PYTEST_ADDOPTS", None)
-    p = subprocess.run([sys.executable, str(d), str(s), machines, str(PLUGIN_DIR)], capture_output=True, text=True, env=e, cwd=tmp_path, timeout=120)
-    line = next((l for l in p.stdout.splitlines() if l.startswith("RESULT ")), None)
-    assert line, p.stdout + p.stderr
-    result = json.loads(line[len("RESULT "):])
-    result["events"] = [json.loads(l) for l in events.read_text().splitlines()] if events.exists() else []
-    result["output"] = p.stdout
-    return result
+    p = subprocess.run([str(driver / "bin" / "nixos-test-driver")], capture_output=True, text=True, env=e, cwd=tmp_path, timeout=120)
+    return {
+        "status": "passed" if p.returncode == 0 else f"failed ({p.returncode})",
+        # pytest's progress dots share lines with what the machines print.
+        "log": [line.lstrip(".") for line in p.stdout.splitlines() if line.lstrip(".") and not line.startswith(("=", " ", "platform", "rootdir", "collected", "/"))],
+        "events": [json.loads(line) for line in events.read_text().splitlines()] if events.exists() else [],
+        "output": p.stdout + p.stderr,
+    }
 
 
 def outcomes(result):
@@ -76,22 +49,22 @@ def test_parameters_resolve_to_machines_started_on_first_use(tmp_path):
     r = run(tmp_path, """
         def test_fetch(server, client):
             client.succeed("curl http://server")
-            LOG.append(f"{type(server).__name__} {server.name}")
+            print(f"{type(server).__name__} {server.name}")
         """, machines="server,client,idle")
-    assert r["status"] == "passed"
-    assert "start server" in r["log"] and "start client" in r["log"]
-    assert "start idle" not in r["log"]
-    assert "FakeMachine server" in r["log"]
+    assert r["status"] == "passed", r["output"]
+    assert "server: starting" in r["log"] and "client: starting" in r["log"]
+    assert "idle: starting" not in r["log"]
+    assert "Machine server" in r["log"]
     assert ("test_pass", "test_fetch") in outcomes(r)
 
 
 def test_selection_by_name_and_by_keyword(tmp_path):
     script = """
         def test_one(server):
-            LOG.append("one")
+            print("one")
 
         def test_two(server):
-            LOG.append("two")
+            print("two")
         """
     r = run(tmp_path, script, env={"NIXOS_TEST_SELECT": "test_two"})
     assert "two" in r["log"] and "one" not in r["log"]
@@ -108,7 +81,7 @@ def test_parametrize_and_driver_fixtures(tmp_path):
             client.succeed(f"curl http://server{path}")
             assert len(machines) == 2
         """)
-    assert r["status"] == "passed"
+    assert r["status"] == "passed", r["output"]
     assert "client: curl http://server/" in r["log"] and "client: curl http://server/index.html" in r["log"]
     assert sum(1 for e in r["events"] if e["event"] == "test_pass") == 2
 
@@ -122,12 +95,12 @@ def test_failures_carry_rewritten_assertions_and_the_script_line(tmp_path):
         def test_command(client):
             client.succeed("false")
         """)
-    assert r["status"].startswith("failed")
+    assert r["status"].startswith("failed"), r["output"]
     fails = {e["test"]: e for e in r["events"] if e["event"] == "test_fail"}
     assert fails["test_page"]["line"] == 4
-    assert "assert 'ok' == 'nginx'" in fails["test_page"]["message"]
+    assert "assert '0 loaded units listed' == 'nginx'" in fails["test_page"]["message"]
     assert fails["test_command"]["line"] == 7
-    assert "command failed: false" in fails["test_command"]["message"]
+    assert "command `false` failed" in fails["test_command"]["message"]
 
 
 def test_legacy_script_runs_unchanged(tmp_path):
@@ -137,19 +110,19 @@ def test_legacy_script_runs_unchanged(tmp_path):
         def helper(x):
             return x
         """)
-    assert r["status"] == "passed"
-    assert r["log"] == ["start server", "server: true"]
+    assert r["status"] == "passed", r["output"]
+    assert r["log"] == ["server: starting", "server: true"]
     assert r["events"] == []
     assert "test session starts" not in r["output"]
 
 
 def test_mixed_script_runs_module_code_first(tmp_path):
     r = run(tmp_path, """
-        LOG.append("module")
+        print("module")
         PORT = 80
 
         def test_after(server):
-            LOG.append(f"test {PORT}")
+            print(f"test {PORT}")
         """)
     assert r["log"].index("module") < r["log"].index("test 80")
 
@@ -176,5 +149,5 @@ def test_user_fixtures_and_junit_xml(tmp_path):
         def test_token(token, server):
             assert token == "secret"
         """, env={"NIXOS_TEST_PYTEST_ARGS": f"--junitxml={junit}"})
-    assert r["status"] == "passed"
+    assert r["status"] == "passed", r["output"]
     assert 'name="test_token"' in junit.read_text()

@@ -2,8 +2,8 @@
 
 Like the real driver it reads the *last* `--config` (JSON: `vms`,
 `containers`, `test_script`), takes `-o DIR` and `-K`, builds the script's
-namespace (one object per machine, `machines`, `driver` with `.tests`,
-`start_all`, `subtest`) and `exec`s the script; an exception fails the run
+namespace (one object per machine, `machines`, `vlans`, `vlan<N>`, `driver`
+with `.tests`, `start_all`, `subtest`) and `exec`s the script; an exception fails the run
 with exit status 1. With FAKE_DRIVER_QEMU set, each VM is a real QEMU
 (`-machine pc`, a VGA display, no guest) with the runner's QMP socket in
 NIXOS_TEST_RUNNER_QMP_DIR, as the usePytestFixtures module arranges.
@@ -68,6 +68,11 @@ class Machine:
         self.succeed(f"nc -z {addr} {port}")
 
 
+class VLan:
+    def __init__(self, nr):
+        self.nr = nr
+
+
 class Driver:
     def __init__(self, tests):
         self.tests = tests
@@ -77,6 +82,9 @@ machines = [Machine(n) for n in sorted(list(config.get("vms", {})) + list(config
 ns = {"machines": machines, "driver": Driver(script), "start_all": lambda: [m.start() for m in machines],
       "subtest": lambda name: contextlib.nullcontext()}
 ns.update({m.name: m for m in machines})
+vlans = [VLan(n) for n in config.get("vlans", [])]
+ns["vlans"] = vlans
+ns.update({f"vlan{v.nr}": v for v in vlans})
 status = 0
 try:
     exec(compile(script, "<string>", "exec"), ns)
