@@ -324,17 +324,15 @@ pub fn noqa(text: &str, at: TextSize, code: &str) -> bool {
 }
 
 /// Maps a fix's Python edits into the Nix source; `None` if an edit would
-/// touch an escape or a hole, cross files, or need Nix escaping.
+/// touch an escape or a hole, cross files, or need escaping in the kind of
+/// string it lands in (quotes are fine in `''...''`, not in `"..."`).
 fn map_fix(test: &TestDef, title: String, edits: Vec<(TextRange, String)>) -> Option<Fix> {
     let map = &test.script.map;
     let mut out = Vec::new();
     for (range, new_text) in edits {
-        if new_text.contains(['\'', '$', '"', '\\', '\n']) {
-            return None;
-        }
         let touched =
             map.segments().iter().filter(|s| s.py.intersect(range).is_some_and(|r| !r.is_empty()) || s.py.contains(range.start()));
-        if touched.clone().any(|s| s.kind != SegmentKind::Verbatim) {
+        if touched.clone().any(|s| s.kind != SegmentKind::Verbatim || !s.quoting.accepts(&new_text)) {
             return None;
         }
         let (file, start) = map.to_source_offset(range.start())?;

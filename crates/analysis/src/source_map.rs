@@ -24,12 +24,36 @@ pub enum SegmentKind {
     Hole,
 }
 
+/// What text inserted into a segment's source must be escaped against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Quoting {
+    /// Inside `''...''`: `''` and `${` are special.
+    Indented,
+    /// Inside `"..."`: `"`, `\` and `${` are special.
+    Quoted,
+    /// A file read with `builtins.readFile`, or a hole: nothing is special.
+    Raw,
+}
+
+impl Quoting {
+    /// Whether `text` can be written into such a source as it is.
+    pub fn accepts(self, text: &str) -> bool {
+        !text.contains('\n')
+            && match self {
+                Quoting::Indented => !text.contains("''") && !text.contains("${") && !text.ends_with('\'') && !text.ends_with('$'),
+                Quoting::Quoted => !text.contains(['"', '\\']) && !text.contains("${") && !text.ends_with('$'),
+                Quoting::Raw => true,
+            }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Segment {
     pub py: TextRange,
     pub src: TextRange,
     pub file: FileId,
     pub kind: SegmentKind,
+    pub quoting: Quoting,
 }
 
 /// Segments sorted by Python offset; they tile the Python text without gaps.
@@ -60,6 +84,7 @@ impl SourceMap {
             && last.kind == SegmentKind::Verbatim
             && seg.kind == SegmentKind::Verbatim
             && last.file == seg.file
+            && last.quoting == seg.quoting
             && last.py.end() == seg.py.start()
             && last.src.end() == seg.src.start()
         {
@@ -149,5 +174,20 @@ impl SourceMap {
     /// The hole segments, in order.
     pub fn holes(&self) -> impl Iterator<Item = &Segment> {
         self.segments.iter().filter(|s| s.kind == SegmentKind::Hole)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Quoting;
+
+    #[test]
+    fn what_each_string_kind_accepts() {
+        assert!(Quoting::Indented.accepts("\"true\""));
+        assert!(!Quoting::Indented.accepts("a''b") && !Quoting::Indented.accepts("${x}") && !Quoting::Indented.accepts("x'"));
+        assert!(!Quoting::Quoted.accepts("\"true\"") && !Quoting::Quoted.accepts("a\\b"));
+        assert!(Quoting::Quoted.accepts("'true'"));
+        assert!(Quoting::Raw.accepts("anything \" ' ${}"));
+        assert!(!Quoting::Raw.accepts("two\nlines"));
     }
 }

@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::FileLoader;
 use super::strings::{StringSink, lower_string};
 use super::syntax::{attrpath_names, callee_name, last_segment, range_of, unwrap};
-use crate::source_map::{FileId, Segment, SegmentKind, SourceMap};
+use crate::source_map::{FileId, Quoting, Segment, SegmentKind, SourceMap};
 
 /// Every placeholder identifier starts with this; the checks know that such
 /// names stand for Nix values.
@@ -99,13 +99,18 @@ struct Builder<'a> {
     holes: usize,
     file: FileId,
     depth: usize,
+    /// The kind of string being lowered.
+    quoting: Quoting,
 }
 
 impl StringSink for Builder<'_> {
+    fn begin(&mut self, quoting: Quoting) {
+        self.quoting = quoting;
+    }
     fn text(&mut self, text: &str, src: TextRange, kind: SegmentKind) {
         let start = TextSize::of(self.text.as_str());
         self.text.push_str(text);
-        self.map.push(Segment { py: TextRange::at(start, TextSize::of(text)), src, file: self.file, kind });
+        self.map.push(Segment { py: TextRange::at(start, TextSize::of(text)), src, file: self.file, kind, quoting: self.quoting });
     }
     fn hole(&mut self, src: TextRange) {
         self.placeholder(src, "");
@@ -118,7 +123,13 @@ impl Builder<'_> {
         self.holes += 1;
         let start = TextSize::of(self.text.as_str());
         self.text.push_str(&name);
-        self.map.push(Segment { py: TextRange::at(start, TextSize::of(name.as_str())), src, file: self.file, kind: SegmentKind::Hole });
+        self.map.push(Segment {
+            py: TextRange::at(start, TextSize::of(name.as_str())),
+            src,
+            file: self.file,
+            kind: SegmentKind::Hole,
+            quoting: Quoting::Raw,
+        });
         if !suffix.is_empty() {
             let start = TextSize::of(self.text.as_str());
             self.text.push_str(suffix);
@@ -127,6 +138,7 @@ impl Builder<'_> {
                 src: TextRange::empty(src.end()),
                 file: self.file,
                 kind: SegmentKind::Hole,
+                quoting: Quoting::Raw,
             });
         }
     }
@@ -225,7 +237,13 @@ impl Builder<'_> {
                 let start = TextSize::of(self.text.as_str());
                 self.text.push_str(&text);
                 let len = TextSize::of(text.as_str());
-                self.map.push(Segment { py: TextRange::at(start, len), src: TextRange::up_to(len), file: id, kind: SegmentKind::Verbatim });
+                self.map.push(Segment {
+                    py: TextRange::at(start, len),
+                    src: TextRange::up_to(len),
+                    file: id,
+                    kind: SegmentKind::Verbatim,
+                    quoting: Quoting::Raw,
+                });
                 self.read_files.push(ReadFile { path, text });
             }
             Err(e) => self.unknown_part(expr, format!("cannot read `{rel}`: {e}")),
@@ -270,6 +288,7 @@ pub fn extract(path: &str, source: &str, expr: ast::Expr, loader: &dyn FileLoade
         holes: 0,
         file: FileId::Nix,
         depth: 0,
+        quoting: Quoting::Raw,
     };
     b.lower(expr);
     // A script made of nothing but one unknown part is unknown as a whole.

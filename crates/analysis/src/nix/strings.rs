@@ -12,7 +12,7 @@ use rnix::ast;
 use rowan::ast::AstNode;
 use ruff_text_size::{TextRange, TextSize};
 
-use crate::source_map::{FileId, Segment, SegmentKind, SourceMap};
+use crate::source_map::{FileId, Quoting, Segment, SegmentKind, SourceMap};
 
 /// One piece of a Nix string after lexing.
 #[derive(Debug, Clone)]
@@ -27,6 +27,8 @@ enum Part {
 
 /// Receives the pieces of a string in order.
 pub trait StringSink {
+    /// Called before a string's pieces: which kind of string they come from.
+    fn begin(&mut self, _quoting: Quoting) {}
     /// Literal text taken from `src`, byte for byte when `verbatim`.
     fn text(&mut self, text: &str, src: TextRange, kind: SegmentKind);
     /// An interpolation `${...}` whose value is unknown here.
@@ -34,28 +36,51 @@ pub trait StringSink {
 }
 
 /// Collects a string's text and map, with holes left as empty markers.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PlainSink {
     pub text: String,
     pub map: SourceMap,
     pub file: Option<FileId>,
+    quoting: Quoting,
+}
+
+impl Default for PlainSink {
+    fn default() -> PlainSink {
+        PlainSink { text: String::new(), map: SourceMap::default(), file: None, quoting: Quoting::Raw }
+    }
 }
 
 impl StringSink for PlainSink {
+    fn begin(&mut self, quoting: Quoting) {
+        self.quoting = quoting;
+    }
     fn text(&mut self, text: &str, src: TextRange, kind: SegmentKind) {
         let start = TextSize::of(self.text.as_str());
         self.text.push_str(text);
-        self.map.push(Segment { py: TextRange::at(start, TextSize::of(text)), src, file: self.file.unwrap_or(FileId::Nix), kind });
+        self.map.push(Segment {
+            py: TextRange::at(start, TextSize::of(text)),
+            src,
+            file: self.file.unwrap_or(FileId::Nix),
+            kind,
+            quoting: self.quoting,
+        });
     }
     fn hole(&mut self, src: TextRange) {
         let at = TextSize::of(self.text.as_str());
-        self.map.push(Segment { py: TextRange::empty(at), src, file: self.file.unwrap_or(FileId::Nix), kind: SegmentKind::Hole });
+        self.map.push(Segment {
+            py: TextRange::empty(at),
+            src,
+            file: self.file.unwrap_or(FileId::Nix),
+            kind: SegmentKind::Hole,
+            quoting: Quoting::Raw,
+        });
     }
 }
 
 /// Feeds the value of `string` (in `source`, the whole file text) to `sink`.
 pub fn lower_string(source: &str, string: &ast::Str, sink: &mut dyn StringSink) {
     let multiline = string.syntax().first_token().is_some_and(|t| t.text() == "''");
+    sink.begin(if multiline { Quoting::Indented } else { Quoting::Quoted });
     let parts = lex_parts(source, string, multiline);
     if multiline {
         strip_indentation(source, &parts, sink);
