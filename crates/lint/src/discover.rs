@@ -1,11 +1,23 @@
 //! Which files to lint: the named files, and under directories every `.nix`
-//! file that defines a test (contains `testScript`).
+//! file that defines a test (contains `testScript`). The walk only lists
+//! paths; files are read once, in parallel, by the caller.
 
 use std::path::PathBuf;
 
+pub struct Input {
+    pub path: PathBuf,
+    /// Found by walking a directory: skipped unless it holds a test.
+    pub from_walk: bool,
+}
+
 pub struct Found {
-    pub files: Vec<PathBuf>,
+    pub files: Vec<Input>,
     pub errors: Vec<(String, String)>,
+}
+
+/// Whether a file found by the walk can hold a test.
+pub fn may_hold_test(bytes: &[u8]) -> bool {
+    memchr::memmem::find(bytes, b"testScript").is_some()
 }
 
 fn skipped_dir(name: &str) -> bool {
@@ -27,21 +39,14 @@ pub fn inputs(paths: &[String]) -> Found {
                     match entry {
                         Err(e) => found.errors.push((p.clone(), e.to_string())),
                         Ok(e) if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "nix") => {
-                            // A cheap byte search keeps non-test files out of the run.
-                            if std::fs::read(e.path()).is_ok_and(|b| memfind(&b, b"testScript")) {
-                                found.files.push(e.into_path());
-                            }
+                            found.files.push(Input { path: e.into_path(), from_walk: true });
                         }
                         Ok(_) => {}
                     }
                 }
             }
-            Ok(_) => found.files.push(path),
+            Ok(_) => found.files.push(Input { path, from_walk: false }),
         }
     }
     found
-}
-
-fn memfind(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
 }

@@ -25,7 +25,12 @@ use loader::FsLoader;
 /// One input's outcome: an analysis, or why it could not be read.
 pub enum Outcome {
     Analysed(Box<Analysis>),
-    Failed { path: String, error: String },
+    Failed {
+        path: String,
+        error: String,
+    },
+    /// Found by walking a directory, but it defines no test.
+    NotATest,
 }
 
 fn main() -> ExitCode {
@@ -42,13 +47,17 @@ fn main() -> ExitCode {
 /// Files larger than this are refused, with a message, not analysed.
 const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
-fn read_text(path: &std::path::Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+/// Reads an input once; `Ok(None)` for a walked file that holds no test.
+fn read_text(input: &discover::Input) -> Result<Option<String>, String> {
+    let meta = std::fs::metadata(&input.path).map_err(|e| e.to_string())?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(format!("file is {} MB, larger than the {} MB limit", meta.len() >> 20, MAX_FILE_BYTES >> 20));
     }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+    let bytes = std::fs::read(&input.path).map_err(|e| e.to_string())?;
+    if input.from_walk && !discover::may_hold_test(&bytes) {
+        return Ok(None);
+    }
+    String::from_utf8(bytes).map(Some).map_err(|e| format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
 }
 
 fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -79,20 +88,22 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             eprintln!("nixos-test-lint: {path}: {err}");
             io_errors = true;
         }
-        if found.files.is_empty() && found.errors.is_empty() {
-            eprintln!("nixos-test-lint: no NixOS test files found under {}", args.paths.join(", "));
-        }
-        found
+        let outcomes: Vec<Outcome> = found
             .files
             .par_iter()
-            .map(|path| {
-                let display = path.display().to_string();
-                match read_text(path) {
-                    Ok(text) => Outcome::Analysed(Box::new(lint(&display, &text, &FsLoader, &config))),
+            .map(|input| {
+                let display = input.path.display().to_string();
+                match read_text(input) {
+                    Ok(Some(text)) => Outcome::Analysed(Box::new(lint(&display, &text, &FsLoader, &config))),
+                    Ok(None) => Outcome::NotATest,
                     Err(error) => Outcome::Failed { path: display, error },
                 }
             })
-            .collect()
+            .collect();
+        if found.errors.is_empty() && outcomes.iter().all(|o| matches!(o, Outcome::NotATest)) {
+            eprintln!("nixos-test-lint: no NixOS test files found under {}", args.paths.join(", "));
+        }
+        outcomes
     };
 
     let stdout = std::io::stdout();
@@ -119,7 +130,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let findings = outcomes.iter().any(|o| match o {
         Outcome::Analysed(a) => a.diagnostics.iter().any(|d| d.severity >= Severity::Warning),
-        Outcome::Failed { .. } => false,
+        Outcome::Failed { .. } | Outcome::NotATest => false,
     });
     Ok(if io_errors {
         ExitCode::from(2)
