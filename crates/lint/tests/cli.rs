@@ -159,11 +159,14 @@ fn bad_inputs_give_clear_errors_and_the_run_goes_on() {
     std::fs::write(&binary, [0xff, 0xfe, 0x00, b't', b'e', b's', b't', b'S']).unwrap();
     let good = examples().join("mistakes.nix");
     let missing = dir.path().join("missing.nix");
-    let o = run(&["--format", "json", binary.to_str().unwrap(), missing.to_str().unwrap(), good.to_str().unwrap()]);
+    let huge = dir.path().join("huge.nix");
+    std::fs::write(&huge, format!("{{ testScript = ''\n{}''; }}", "machine.succeed(\"true\")\n".repeat(700_000))).unwrap();
+    let o = run(&["--format", "json", binary.to_str().unwrap(), missing.to_str().unwrap(), huge.to_str().unwrap(), good.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("not UTF-8"), "{err}");
     assert!(err.contains("missing.nix"), "{err}");
+    assert!(err.contains("huge.nix: file is 16 MB, larger than the 16 MB limit"), "{err}");
     assert_eq!(json(&o).len(), 7, "the good file is still linted");
     let broken = dir.path().join("broken.nix");
     std::fs::write(&broken, "{ nodes.a = { } testScript = ''\n  a.succeed(1)\n''; ").unwrap();

@@ -307,7 +307,8 @@ impl<'a> Checker<'a> {
         }
         for (param, expr) in bound {
             if let Some(msg) = deprecated_param(member, &param.name, self.g) {
-                self.push("NT404", expr.range(), msg.to_string(), None);
+                let fix = self.deprecated_param_fix(call, &param.name, expr);
+                self.push("NT404", expr.range(), msg.to_string(), fix);
                 continue;
             }
             let Some(kind) = literal_kind(expr) else { continue };
@@ -334,6 +335,28 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+    }
+
+    /// `timeout_seconds=5` → `timeout=timedelta(seconds=5)`, `sleep(5)` →
+    /// `sleep(duration=timedelta(seconds=5))`: for number literals, when the
+    /// script already imports `timedelta`.
+    fn deprecated_param_fix(&self, call: &ast::ExprCall, param: &str, expr: &Expr) -> Option<(String, Vec<(TextRange, String)>)> {
+        if !matches!(expr, Expr::NumberLiteral(_)) {
+            return None;
+        }
+        let (_, edits) = self.timedelta_fix(expr)?;
+        let value = &edits.first()?.1;
+        let new_name = match param {
+            "timeout_seconds" => "timeout",
+            "secs" => "duration",
+            _ => return None,
+        };
+        let range = match call.arguments.keywords.iter().find(|k| k.arg.as_ref().is_some_and(|a| a.id.as_str() == param)) {
+            Some(kw) => kw.range,
+            None => expr.range(),
+        };
+        let new = format!("{new_name}={value}");
+        Some((format!("Use `{new}`"), vec![(range, new)]))
     }
 
     /// `30` → `timedelta(seconds=30)`, when the script already imports it.
