@@ -5,12 +5,15 @@
 use ruff_python_ast::ModModule;
 use ruff_python_parser::{Mode, ParseOptions, Parsed, parse_unchecked};
 use ruff_text_size::{TextRange, TextSize};
+use std::sync::OnceLock;
+
 use serde::Deserialize;
 
 use crate::diagnostics::{Diagnostic, Edit, Fix, Severity};
 use crate::driver_api::{DriverApi, Generation};
+use crate::line_index::LineIndex;
 use crate::nix::{FileLoader, HOLE_PREFIX, ScriptStatus, TestDef, TestFile};
-use crate::python::{self, PyFinding, ScriptScope, is_vlan_name};
+use crate::python::{self, PyFinding, PyFix, ScriptScope, is_vlan_name, replace_with};
 use crate::rules::{self, RuleSelection, ruff::RuffFinding};
 use crate::source_map::{FileId, SegmentKind, SourceRange};
 use crate::suggest::suggest;
@@ -65,9 +68,16 @@ pub struct Analysis {
     /// One per test, in the order of `file.tests`.
     pub scripts: Vec<Option<Script>>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Lines of `source`, built on first use and shared by every request.
+    lines: OnceLock<LineIndex>,
 }
 
 impl Analysis {
+    /// The line index of the Nix source.
+    pub fn line_index(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.source))
+    }
+
     /// The text of a file a diagnostic can point into.
     pub fn file_text(&self, test: usize, file: FileId) -> Option<&str> {
         match file {
@@ -140,7 +150,7 @@ fn run(path: &str, source: &str, loader: &dyn FileLoader, config: &Config, mode:
         }
     }
     diagnostics.sort_by_key(|d| (d.range.file != FileId::Nix, d.range.range.start(), d.range.range.end()));
-    Analysis { path: path.to_string(), source: source.to_string(), file, scripts, diagnostics }
+    Analysis { path: path.to_string(), source: source.to_string(), file, scripts, diagnostics, lines: OnceLock::new() }
 }
 
 fn push_nix(
@@ -238,9 +248,6 @@ fn check_script(test: &TestDef, index: usize, config: &Config, mode: RunMode, ou
     kept.map(|parsed| Script { parsed, scope })
 }
 
-/// A fix in Python offsets: its title and edits.
-type PyFix = (String, Vec<(TextRange, String)>);
-
 /// Code, severity, message, Python range, fix.
 type Finding = (String, Severity, String, TextRange, Option<PyFix>);
 
@@ -269,7 +276,7 @@ fn from_ruff(
             if name == "machine" {
                 let vms: Vec<&str> = test.nodes.iter().filter(|n| n.kind == crate::nix::NodeKind::Vm).map(|n| n.py_name.as_str()).collect();
                 let all: Vec<&str> = test.nodes.iter().map(|n| n.py_name.as_str()).collect();
-                let fix = (vms.len() == 1).then(|| (format!("Replace with `{}`", vms[0]), vec![(f.range, vms[0].to_string())]));
+                let fix = (vms.len() == 1).then(|| replace_with(f.range, vms[0]));
                 let msg = format!(
                     "there is no `machine` here: the implicit alias is deprecated and exists only with exactly one machine, and this test has {} ({}); name the node",
                     all.len(),
@@ -290,7 +297,7 @@ fn from_ruff(
             if sel.enabled("NT101")
                 && let Some(s) = suggest(name, candidates)
             {
-                let fix = Some((format!("Replace with `{s}`"), vec![(f.range, s.to_string())]));
+                let fix = Some(replace_with(f.range, s));
                 return Some(("NT101".into(), Severity::Error, format!("undefined name `{name}`; did you mean `{s}`?"), f.range, fix));
             }
             Some((code, Severity::Error, f.message, f.range, None))

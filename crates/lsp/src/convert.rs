@@ -1,6 +1,7 @@
 //! Analysis data to LSP types: byte offsets become positions in the
 //! negotiated encoding here, and only here.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use nixos_test_analysis::diagnostics::{Diagnostic as ADiag, Edit, Severity};
@@ -13,13 +14,18 @@ use tower_lsp_server::ls_types::{self as lsp, Uri};
 /// Positions in one text.
 pub struct Lines<'a> {
     pub text: &'a str,
-    pub index: LineIndex,
+    pub index: Cow<'a, LineIndex>,
     pub enc: Encoding,
 }
 
 impl<'a> Lines<'a> {
     pub fn new(text: &'a str, enc: Encoding) -> Lines<'a> {
-        Lines { text, index: LineIndex::new(text), enc }
+        Lines { text, index: Cow::Owned(LineIndex::new(text)), enc }
+    }
+
+    /// The Nix file of an analysis, with the index it already has.
+    pub fn of(a: &'a Analysis, enc: Encoding) -> Lines<'a> {
+        Lines { text: &a.source, index: Cow::Borrowed(a.line_index()), enc }
     }
     pub fn position(&self, offset: TextSize) -> lsp::Position {
         let (line, character) = self.index.position(self.text, offset, self.enc);
@@ -49,7 +55,8 @@ fn file_of<'a>(a: &'a Analysis, uri: &Uri, test: usize, file: FileId) -> Option<
 
 pub fn location(a: &Analysis, uri: &Uri, test: usize, r: &SourceRange, enc: Encoding) -> Option<lsp::Location> {
     let (uri, text) = file_of(a, uri, test, r.file)?;
-    Some(lsp::Location { uri, range: Lines::new(text, enc).range(r.range) })
+    let lines = if r.file == FileId::Nix { Lines::of(a, enc) } else { Lines::new(text, enc) };
+    Some(lsp::Location { uri, range: lines.range(r.range) })
 }
 
 fn diagnostic(d: &ADiag, lines: &Lines<'_>) -> lsp::Diagnostic {
@@ -73,7 +80,7 @@ fn diagnostic(d: &ADiag, lines: &Lines<'_>) -> lsp::Diagnostic {
 pub fn diagnostics(a: &Analysis, uri: &Uri, enc: Encoding) -> HashMap<Uri, Vec<lsp::Diagnostic>> {
     let mut out: HashMap<Uri, Vec<lsp::Diagnostic>> = HashMap::new();
     out.insert(uri.clone(), Vec::new());
-    let nix = Lines::new(&a.source, enc);
+    let nix = Lines::of(a, enc);
     for d in &a.diagnostics {
         let test = d.test.unwrap_or(0);
         if d.range.file == FileId::Nix {

@@ -388,7 +388,7 @@ impl LanguageServer for Backend {
         let snippets = self.0.session.read().is_ok_and(|s| s.snippets);
         let enc = self.encoding();
         let items = Self::guard(|| {
-            let lines = Lines::new(&a.source, enc);
+            let lines = Lines::of(&a, enc);
             ide::completions(&a, offset, g).into_iter().map(|i| convert::completion(i, &lines, snippets)).collect::<Vec<_>>()
         })?;
         Ok(Some(CompletionResponse::List(CompletionList { is_incomplete: false, items })))
@@ -401,7 +401,7 @@ impl LanguageServer for Backend {
         Self::guard(|| {
             ide::hover(&a, offset, g).map(|h| Hover {
                 contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: h.markdown }),
-                range: Some(Lines::new(&a.source, enc).range(h.range)),
+                range: Some(Lines::of(&a, enc).range(h.range)),
             })
         })
     }
@@ -434,7 +434,7 @@ impl LanguageServer for Backend {
         let Some((a, _, offset)) = self.at(&uri, p.position).await? else { return Ok(None) };
         let enc = self.encoding();
         Self::guard(|| {
-            let lines = Lines::new(&a.source, enc);
+            let lines = Lines::of(&a, enc);
             let links: Vec<LocationLink> = ide::definition(&a, offset)
                 .into_iter()
                 .map(|t| LocationLink {
@@ -477,7 +477,7 @@ impl LanguageServer for Backend {
         let Some((a, _)) = self.analysis(&params.text_document.uri, Need::Model).await? else { return Ok(None) };
         let enc = self.encoding();
         Self::guard(|| {
-            let lines = Lines::new(&a.source, enc);
+            let lines = Lines::of(&a, enc);
             Some(DocumentSymbolResponse::Nested(ide::symbols(&a).into_iter().map(|s| convert::symbol(s, &lines)).collect()))
         })
     }
@@ -486,7 +486,7 @@ impl LanguageServer for Backend {
         let Some((a, _)) = self.analysis(&params.text_document.uri, Need::Model).await? else { return Ok(None) };
         let enc = self.encoding();
         Self::guard(|| {
-            let lines = Lines::new(&a.source, enc);
+            let lines = Lines::of(&a, enc);
             Some(
                 ide::folding_ranges(&a)
                     .into_iter()
@@ -502,7 +502,7 @@ impl LanguageServer for Backend {
         let Some((a, _)) = self.analysis(&params.text_document.uri, Need::Model).await? else { return Ok(None) };
         let enc = self.encoding();
         Self::guard(|| {
-            let lines = Lines::new(&a.source, enc);
+            let lines = Lines::of(&a, enc);
             let data = convert::semantic_tokens(&ide::semantic_tokens(&a), &lines);
             Some(SemanticTokensResult::Tokens(SemanticTokens { result_id: None, data }))
         })
@@ -513,7 +513,7 @@ impl LanguageServer for Backend {
         let Some((a, _)) = self.analysis(&uri, Need::Full).await? else { return Ok(None) };
         let enc = self.encoding();
         Self::guard(|| {
-            let lines = Lines::new(&a.source, enc);
+            let lines = Lines::of(&a, enc);
             let range =
                 TextRange::new(lines.offset(params.range.start), lines.offset(params.range.end).max(lines.offset(params.range.start)));
             let nix_diags = convert::diagnostics(&a, &uri, enc).remove(&uri).unwrap_or_default();
@@ -550,7 +550,7 @@ impl LanguageServer for Backend {
         let Some((a, _)) = self.analysis(&uri, Need::Model).await? else { return Ok(None) };
         let enc = self.encoding();
         Self::guard(|| {
-            let lines = Lines::new(&a.source, enc);
+            let lines = Lines::of(&a, enc);
             Some(
                 ide::runnables(&a)
                     .into_iter()

@@ -13,13 +13,21 @@ use crate::driver_api::{Class, DriverApi, Generation, Member, MemberKind, ParamK
 use crate::nix::{Node, NodeKind, TestDef};
 use crate::suggest::suggest;
 
+/// A fix in Python offsets: its title and edits.
+pub type PyFix = (String, Vec<(TextRange, String)>);
+
+/// The fix that puts `new` in place of the text at `range`.
+pub fn replace_with(range: TextRange, new: &str) -> PyFix {
+    (format!("Replace with `{new}`"), vec![(range, new.to_string())])
+}
+
 /// A finding in Python offsets, before mapping to Nix.
 #[derive(Debug, Clone)]
 pub struct PyFinding {
     pub code: &'static str,
     pub message: String,
     pub range: TextRange,
-    pub fix: Option<(String, Vec<(TextRange, String)>)>,
+    pub fix: Option<PyFix>,
 }
 
 /// What a name refers to where it is used.
@@ -128,7 +136,7 @@ fn verdict(ty: Ty, optional: bool, kind: &str) -> ArgVerdict {
 }
 
 impl<'a> Checker<'a> {
-    fn push(&mut self, code: &'static str, range: TextRange, message: String, fix: Option<(String, Vec<(TextRange, String)>)>) {
+    fn push(&mut self, code: &'static str, range: TextRange, message: String, fix: Option<PyFix>) {
         self.out.push(PyFinding { code, message, range, fix });
     }
 
@@ -219,10 +227,7 @@ impl<'a> Checker<'a> {
             t => self.api.machine_members(Self::class_of(t), self.g).iter().map(|m| m.name.as_str()).collect(),
         };
         let (msg, fix) = match suggest(name, members) {
-            Some(s) => (
-                format!("`{class_name}` has no attribute `{name}`; did you mean `{s}`?"),
-                Some((format!("Replace with `{s}`"), vec![(attr.range, s.to_string())])),
-            ),
+            Some(s) => (format!("`{class_name}` has no attribute `{name}`; did you mean `{s}`?"), Some(replace_with(attr.range, s))),
             None => (format!("`{class_name}` has no attribute `{name}`"), None),
         };
         self.push("NT201", attr.range, msg, fix);
@@ -283,10 +288,9 @@ impl<'a> Checker<'a> {
                         .filter(|p| matches!(p.kind, ParamKind::Positional | ParamKind::KeywordOnly))
                         .map(|p| p.name.as_str());
                     let (msg, fix) = match suggest(kname, names) {
-                        Some(s) => (
-                            format!("`{name}()` has no parameter `{kname}`; did you mean `{s}`?"),
-                            Some((format!("Replace with `{s}`"), vec![(arg.range, s.to_string())])),
-                        ),
+                        Some(s) => {
+                            (format!("`{name}()` has no parameter `{kname}`; did you mean `{s}`?"), Some(replace_with(arg.range, s)))
+                        }
                         None => (format!("`{name}()` has no parameter `{kname}`"), None),
                     };
                     self.push("NT204", arg.range, msg, fix);
@@ -340,7 +344,7 @@ impl<'a> Checker<'a> {
     /// `timeout_seconds=5` → `timeout=timedelta(seconds=5)`, `sleep(5)` →
     /// `sleep(duration=timedelta(seconds=5))`: for number literals, when the
     /// script already imports `timedelta`.
-    fn deprecated_param_fix(&self, call: &ast::ExprCall, param: &str, expr: &Expr) -> Option<(String, Vec<(TextRange, String)>)> {
+    fn deprecated_param_fix(&self, call: &ast::ExprCall, param: &str, expr: &Expr) -> Option<PyFix> {
         if !matches!(expr, Expr::NumberLiteral(_)) {
             return None;
         }
@@ -360,7 +364,7 @@ impl<'a> Checker<'a> {
     }
 
     /// `30` → `timedelta(seconds=30)`, when the script already imports it.
-    fn timedelta_fix(&self, expr: &Expr) -> Option<(String, Vec<(TextRange, String)>)> {
+    fn timedelta_fix(&self, expr: &Expr) -> Option<PyFix> {
         let number = &self.text[expr.range()];
         let ctor = if self.scope.module.contains_key("timedelta") {
             "timedelta"
@@ -402,10 +406,7 @@ impl<'a> Checker<'a> {
                 }
                 let nodes = test.nodes.iter().map(|n| n.py_name.as_str());
                 let (msg, fix) = match suggest(p, nodes) {
-                    Some(s) => (
-                        format!("fixture `{p}` of `{}` names no node; did you mean `{s}`?", f.name),
-                        Some((format!("Replace with `{s}`"), vec![(*range, s.to_string())])),
-                    ),
+                    Some(s) => (format!("fixture `{p}` of `{}` names no node; did you mean `{s}`?", f.name), Some(replace_with(*range, s))),
                     None => {
                         let all: Vec<&str> = test.nodes.iter().map(|n| n.py_name.as_str()).collect();
                         (format!("fixture `{p}` of `{}` names no node (nodes: {})", f.name, all.join(", ")), None)
@@ -532,7 +533,7 @@ impl<'b> Visitor<'b> for Checker<'_> {
                         "NT401",
                         n.range,
                         format!("the implicit `machine` alias is deprecated; name the node: `{}`", node.py_name),
-                        Some((format!("Replace with `{}`", node.py_name), vec![(n.range, node.py_name.clone())])),
+                        Some(replace_with(n.range, &node.py_name)),
                     );
                 }
             }

@@ -27,7 +27,7 @@ pub struct RuffFinding {
     pub message: String,
     pub range: TextRange,
     /// Title and edits of ruff's fix, if it has one.
-    pub fix: Option<(String, Vec<(TextRange, String)>)>,
+    pub fix: Option<crate::python::PyFix>,
 }
 
 /// Rules our own checks build on, run even when not reported.
