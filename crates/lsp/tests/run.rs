@@ -19,6 +19,60 @@ fn runner() -> PathBuf {
     r
 }
 
+fn qemu() -> String {
+    let o = Command::new("sh").args(["-c", "command -v qemu-system-x86_64"]).output().unwrap();
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+fn qemus_under(dir: &str) -> usize {
+    let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
+    String::from_utf8_lossy(&ps.stdout).lines().filter(|l| l.contains("qemu-system") && l.contains(dir)).count()
+}
+
+#[test]
+fn cancelling_a_run_from_the_editor_stops_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.nix");
+    let text = "{\n  nodes.server = { };\n  testScript = ''\n    def test_slow(server):\n        server.succeed(\"sleep 60\")\n        import time\n        time.sleep(60)\n  '';\n}\n";
+    std::fs::write(&file, text).unwrap();
+    let script = dir.path().join("script.py");
+    std::fs::write(&script, "def test_slow(server):\n    server.succeed(\"sleep 60\")\n    import time\n    time.sleep(60)\n").unwrap();
+    let python = PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/nixos-test-tools/venv/bin/python");
+    let make = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runner/tests/fake-driver/make_driver.py");
+    let driver = dir.path().join("driver");
+    assert!(Command::new(&python).arg(make).arg(&driver).arg(&script).arg("server").status().unwrap().success());
+    let qemu = qemu();
+    let mut c = Client::start_with_env(&[
+        ("NIXOS_TEST_RUN", runner().to_str().unwrap()),
+        ("NIXOS_TEST_DRIVER", driver.to_str().unwrap()),
+        ("FAKE_DRIVER_QEMU", qemu.as_str()),
+    ]);
+    c.initialize(&["utf-16"]);
+    let uri = format!("file://{}", file.display());
+    c.open(&uri, text);
+    let out_dir = format!("nixos-test-run-{}", c.pid());
+    let lenses = c.result("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
+    let args = lenses[1]["command"]["arguments"].clone();
+    c.send(&json!({ "jsonrpc": "2.0", "id": 100, "method": "workspace/executeCommand", "params": { "command": "nixos-test.run", "arguments": args } }));
+    // Once the test runs (and its VM is up), press the progress' cancel button.
+    let started =
+        c.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["message"].as_str().is_some_and(|s| s.starts_with("test_slow")));
+    let token = started["params"]["token"].clone();
+    if !qemu.is_empty() {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while qemus_under(&out_dir) == 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert_eq!(qemus_under(&out_dir), 1, "the VM runs before the cancel");
+    }
+    c.notify("window/workDoneProgress/cancel", json!({ "token": token }));
+    let r = c.wait_response(100);
+    assert_eq!(r["result"]["ok"], false, "{r}");
+    assert!(r["result"]["summary"].as_str().unwrap().contains("cancelled"), "{r}");
+    assert_eq!(qemus_under(&out_dir), 0, "no QEMU outlives a cancelled run");
+    c.shutdown();
+}
+
 #[test]
 fn run_lens_reports_failures_at_their_nix_line() {
     let dir = tempfile::tempdir().unwrap();

@@ -32,6 +32,9 @@ struct Args {
     /// A pytest `-k` expression selecting tests.
     #[arg(short = 'k')]
     keyword: Option<String>,
+    /// Stop at the first failing test (pytest's `-x`).
+    #[arg(short = 'x', long = "exitfirst")]
+    exit_first: bool,
     /// The attribute of the test in FILE (`nix-build FILE -A ATTR.driver`).
     #[arg(long, conflicts_with = "flake")]
     attr: Option<String>,
@@ -116,9 +119,14 @@ fn run(args: &Args, sink: &mut Sink) -> Result<i32> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
+    let mut pytest_args = Vec::new();
     if let Some(k) = &args.keyword {
-        cmd.env("NIXOS_TEST_PYTEST_ARGS", format!("-k {}", shell_quote(k)));
+        pytest_args.push(format!("-k {}", shell_quote(k)));
     }
+    if args.exit_first {
+        pytest_args.push("-x".into());
+    }
+    cmd.env("NIXOS_TEST_PYTEST_ARGS", pytest_args.join(" "));
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = cancel.clone();
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).context("install the Ctrl-C handler")?;

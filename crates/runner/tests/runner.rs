@@ -122,6 +122,20 @@ fn a_failing_test_is_located_in_nix_with_screenshots() {
 }
 
 #[test]
+fn keyword_selection_and_exit_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.nix");
+    std::fs::write(&file, "{\n  nodes.server = { };\n  testScript = ''\n    def test_a_broken(server):\n        server.succeed(\"false\")\n\n    def test_b_ok(server):\n        server.succeed(\"true\")\n  '';\n}\n").unwrap();
+    let d = driver(dir.path(), &script_of(&file), &["server"]);
+    let (o, events) = run(&[file.to_str().unwrap(), "-k", "b_ok"], &d, &dir.path().join("out"));
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(of(&events, "test_pass").len(), 1);
+    let (o, events) = run(&[file.to_str().unwrap(), "-x"], &d, &dir.path().join("out2"));
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(of(&events, "test_start").len(), 1, "-x stops after the first failure");
+}
+
+#[test]
 fn legacy_scripts_run_whole() {
     let dir = tempfile::tempdir().unwrap();
     let file = example("legacy-webserver.nix");

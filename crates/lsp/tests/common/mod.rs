@@ -136,6 +136,26 @@ impl Client {
         self.notify("textDocument/didOpen", json!({ "textDocument": { "uri": uri, "languageId": "nix", "version": 1, "text": text } }));
     }
 
+    /// The first notification (received or still to come) that `pred`
+    /// accepts; requests from the server meanwhile get a null result.
+    pub fn wait_for(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.notes.iter().position(&pred) {
+            return self.notes.remove(i);
+        }
+        let end = Instant::now() + Duration::from_secs(30);
+        loop {
+            let m = self.inbox.recv_timeout(end.saturating_duration_since(Instant::now())).expect("notification in time");
+            if m.get("method").is_some() && m.get("id").is_some() {
+                let rid = m["id"].clone();
+                self.send(&json!({ "jsonrpc": "2.0", "id": rid, "result": null }));
+            } else if pred(&m) {
+                return m;
+            } else {
+                self.notes.push(m);
+            }
+        }
+    }
+
     /// The next diagnostics published for `uri` (optionally for `version`).
     pub fn diagnostics(&mut self, uri: &str, version: Option<i64>) -> Vec<Value> {
         let matches = |m: &Value| {
