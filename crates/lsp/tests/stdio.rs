@@ -147,6 +147,35 @@ fn code_actions_lenses_symbols_tokens() {
 }
 
 #[test]
+fn options_signature_help_and_subtests() {
+    let mut c = Client::start();
+    c.initialize(&["utf-16"]);
+    let (u, text) = open_example(&mut c, "legacy-webserver.nix");
+    // A new attribute line in the test's attrset offers the test options.
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines.insert(7, "  use".into());
+    c.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": u, "version": 2 }, "contentChanges": [{ "text": lines.join("\n") }] }),
+    );
+    let r = c.result("textDocument/completion", json!({ "textDocument": { "uri": u }, "position": pos(7, 5) }));
+    let item = r["items"].as_array().unwrap().iter().find(|i| i["label"] == "usePytestFixtures").expect("test options offered").clone();
+    assert_eq!(item["textEdit"]["newText"], "usePytestFixtures = true;");
+    c.notify("textDocument/didChange", json!({ "textDocument": { "uri": u, "version": 3 }, "contentChanges": [{ "text": text }] }));
+    // Signature help inside `web_server.wait_for_open_port(${toString port})`, line 24.
+    let line = text.lines().position(|l| l.contains("wait_for_open_port")).unwrap() as u32;
+    let col = text.lines().nth(line as usize).unwrap().find('(').unwrap() as u32 + 1;
+    let sig = c.result("textDocument/signatureHelp", json!({ "textDocument": { "uri": u }, "position": pos(line, col) }));
+    assert!(sig["signatures"][0]["label"].as_str().unwrap().starts_with("wait_for_open_port(port: int"), "{sig}");
+    assert_eq!(sig["activeParameter"], 0);
+    // The outline holds the subtests.
+    let syms = c.result("textDocument/documentSymbol", json!({ "textDocument": { "uri": u } }));
+    let names: Vec<&str> = syms[0]["children"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["web_server", "client", "server comes up", "client can fetch the page"]);
+    c.shutdown();
+}
+
+#[test]
 fn utf8_negotiation_and_multibyte_text() {
     let mut c = Client::start();
     let init = c.initialize(&["utf-8", "utf-16"]);
