@@ -26,6 +26,7 @@ pub fn server(encoding: Encoding) -> ServerCapabilities {
         })),
         completion_provider: Some(CompletionOptions {
             trigger_characters: Some(vec![".".into(), "(".into(), ",".into(), " ".into()]),
+            resolve_provider: Some(true),
             ..Default::default()
         }),
         hover_provider: Some(HoverProviderCapability::Simple(true)),

@@ -123,14 +123,22 @@ pub fn completion(item: ide::CompletionItem, lines: &Lines<'_>, snippets: bool) 
         label: item.label,
         kind: Some(kind),
         detail: Some(item.detail),
-        documentation: item
-            .documentation
-            .map(|d| lsp::Documentation::MarkupContent(lsp::MarkupContent { kind: lsp::MarkupKind::Markdown, value: d })),
+        // Documentation comes with `completionItem/resolve`: lists stay small.
+        data: item.documentation.map(|d| serde_json::json!({ "documentation": d })),
         insert_text_format: Some(format),
         text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit { range: lines.range(item.replace), new_text: text })),
         tags: item.deprecated.then(|| vec![lsp::CompletionItemTag::DEPRECATED]),
         ..Default::default()
     }
+}
+
+/// `completionItem/resolve`: the documentation kept aside in `data`.
+pub fn resolve(mut item: lsp::CompletionItem) -> lsp::CompletionItem {
+    if let Some(doc) = item.data.as_ref().and_then(|d| d["documentation"].as_str()) {
+        item.documentation =
+            Some(lsp::Documentation::MarkupContent(lsp::MarkupContent { kind: lsp::MarkupKind::Markdown, value: doc.to_string() }));
+    }
+    item
 }
 
 /// Plain text for clients without snippet support.

@@ -394,6 +394,10 @@ impl LanguageServer for Backend {
         Ok(Some(CompletionResponse::List(CompletionList { is_incomplete: false, items })))
     }
 
+    async fn completion_resolve(&self, item: CompletionItem) -> Result<CompletionItem> {
+        Ok(convert::resolve(item))
+    }
+
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let p = params.text_document_position_params;
         let Some((a, g, offset)) = self.at(&p.text_document.uri, p.position).await? else { return Ok(None) };

@@ -73,6 +73,10 @@ fn completion_of_nodes_methods_fixtures_and_keywords() {
     let item = r["items"].as_array().unwrap().iter().find(|i| i["label"] == "wait_for_unit").unwrap().clone();
     assert_eq!(item["textEdit"]["newText"], "wait_for_unit(${1:unit})$0");
     assert_eq!(item["textEdit"]["range"]["start"], pos(14, 10));
+    // Lists carry no documentation; resolving an item brings it.
+    assert!(item.get("documentation").is_none());
+    let resolved = c.result("completionItem/resolve", item);
+    assert!(resolved["documentation"]["value"].as_str().unwrap().contains("ActiveState"), "{resolved}");
     c.shutdown();
 }
 
