@@ -45,7 +45,7 @@ fn main() {
     let (mut completion, mut diagnostics) = (Vec::new(), Vec::new());
     let rounds = std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
     let mut version = 2;
-    for round in 0..rounds {
+    for _ in 0..rounds {
         for (col, ch) in typed.chars().enumerate() {
             version += 1;
             let changed = Instant::now();
@@ -62,7 +62,6 @@ fn main() {
         }
         // Delete the typed line again for the next round.
         version += 1;
-        let _ = round;
         c.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [{ "range": { "start": pos(line, 0), "end": pos(line, typed.len() as u32) }, "text": "" }] }));
         c.diagnostics(uri, Some(version));
     }

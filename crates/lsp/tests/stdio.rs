@@ -26,7 +26,7 @@ fn diagnostics_on_open_and_change() {
     let mut c = Client::start();
     let init = c.initialize(&["utf-16"]);
     assert_eq!(init["capabilities"]["positionEncoding"], "utf-16");
-    let (u, text) = open_example(&mut c, "mistakes.nix");
+    let (u, _) = open_example(&mut c, "mistakes.nix");
     let diags = c.diagnostics(&u, Some(1));
     assert_eq!(lines_of(&diags), vec![14, 16, 18, 19, 21, 24, 25]);
     let bobb = diags.iter().find(|d| d["code"] == "NT101").unwrap();
@@ -40,7 +40,6 @@ fn diagnostics_on_open_and_change() {
     assert_eq!(lines_of(&diags), vec![16, 18, 19, 21, 24, 25]);
     let (clean, _) = open_example(&mut c, "legacy-webserver.nix");
     assert!(c.diagnostics(&clean, Some(1)).is_empty());
-    let _ = text;
     c.shutdown();
 }
 
