@@ -93,7 +93,7 @@ impl TestFile {
     /// Parses `source` (the text of the Nix file at `path`) and extracts every test.
     pub fn parse(path: &str, source: &str, loader: &dyn FileLoader) -> TestFile {
         let parse = rnix::Root::parse(source);
-        let syntax_errors = parse.errors().iter().map(|e| (e.to_string(), error_range(e, source.len()))).collect();
+        let syntax_errors = parse.errors().iter().map(|e| (error_message(e), error_range(e, source.len()))).collect();
         let root = parse.tree();
         let mut tests = Vec::new();
         for node in root.syntax().descendants() {
@@ -109,6 +109,43 @@ impl TestFile {
     pub fn test_at(&self, offset: ruff_text_size::TextSize) -> Option<&TestDef> {
         self.tests.iter().filter(|t| t.range.contains_inclusive(offset)).min_by_key(|t| t.range.len())
     }
+}
+
+/// rnix's message without its byte range (the diagnostic has the range),
+/// with the common token kinds in words: "unexpected `=`, wanted `;`".
+fn error_message(err: &rnix::ParseError) -> String {
+    let text = err.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find(" at ") {
+        let after = &rest[at + 4..];
+        let span_len = after.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(after.len());
+        if span_len > 0 && after[..span_len].contains("..") {
+            out.push_str(&rest[..at]);
+            rest = &after[span_len..];
+        } else {
+            out.push_str(&rest[..at + 4]);
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    for (kind, word) in [
+        ("TOKEN_SEMICOLON", "`;`"),
+        ("TOKEN_ASSIGN", "`=`"),
+        ("TOKEN_L_BRACE", "`{`"),
+        ("TOKEN_R_BRACE", "`}`"),
+        ("TOKEN_L_PAREN", "`(`"),
+        ("TOKEN_R_PAREN", "`)`"),
+        ("TOKEN_L_BRACK", "`[`"),
+        ("TOKEN_R_BRACK", "`]`"),
+        ("TOKEN_COLON", "`:`"),
+        ("TOKEN_COMMA", "`,`"),
+        ("TOKEN_DOT", "`.`"),
+        ("TOKEN_IDENT", "a name"),
+    ] {
+        out = out.replace(kind, word);
+    }
+    out
 }
 
 fn error_range(err: &rnix::ParseError, len: usize) -> TextRange {
