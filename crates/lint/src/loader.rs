@@ -1,16 +1,13 @@
 //! Reads the files a testScript names with `builtins.readFile`, relative to
 //! the Nix file, for the analysis (which does no I/O itself).
 
-use std::path::Path;
-
-use nixos_test_analysis::nix::FileLoader;
+use nixos_test_analysis::nix::{FileLoader, read_path};
 
 pub struct FsLoader;
 
 impl FileLoader for FsLoader {
     fn read(&self, base: &str, rel: &str) -> Result<(String, String), String> {
-        let dir = Path::new(base).parent().unwrap_or(Path::new("."));
-        let path = dir.join(rel);
+        let path = read_path(base, rel);
         let display = path.display().to_string();
         let meta = std::fs::metadata(&path).map_err(|e| e.to_string())?;
         if meta.len() > super::MAX_FILE_BYTES {

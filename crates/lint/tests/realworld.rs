@@ -7,14 +7,14 @@
 use std::path::Path;
 
 use nixos_test_analysis::diagnostics::Severity;
-use nixos_test_analysis::nix::{FileLoader, ScriptStatus};
+use nixos_test_analysis::nix::{FileLoader, ScriptStatus, read_path};
 use nixos_test_analysis::{Config, analyze};
 
 struct Fs;
 
 impl FileLoader for Fs {
     fn read(&self, base: &str, rel: &str) -> Result<(String, String), String> {
-        let p = Path::new(base).parent().unwrap_or(Path::new(".")).join(rel);
+        let p = read_path(base, rel);
         std::fs::read_to_string(&p).map(|t| (p.display().to_string(), t)).map_err(|e| e.to_string())
     }
 }

@@ -10,7 +10,7 @@ use dashmap::DashMap;
 use nixos_test_analysis::driver_api::Generation;
 use nixos_test_analysis::ide;
 use nixos_test_analysis::line_index::Encoding;
-use nixos_test_analysis::nix::FileLoader;
+use nixos_test_analysis::nix::{FileLoader, read_path};
 use nixos_test_analysis::source_map::{FileId, TextRange};
 use nixos_test_analysis::{Analysis, CONFIG_FILE_NAMES, Config, Settings};
 use serde_json::{Value, json};
@@ -53,7 +53,7 @@ struct Loader(Backend);
 
 impl FileLoader for Loader {
     fn read(&self, base: &str, rel: &str) -> std::result::Result<(String, String), String> {
-        let path = Path::new(base).parent().unwrap_or(Path::new(".")).join(rel);
+        let path = read_path(base, rel);
         let display = path.display().to_string();
         if let Some(uri) = convert::uri_of_path(&display)
             && let Some(doc) = self.0.0.docs.get(&uri)

@@ -19,6 +19,21 @@ fn runner() -> PathBuf {
     r
 }
 
+/// Writes `nix` as t.nix and builds a fake driver (the runner's
+/// tests/fake-driver) whose script is the one extracted from it.
+fn test_with_driver(dir: &Path, nix: &str) -> (PathBuf, PathBuf) {
+    let file = dir.join("t.nix");
+    std::fs::write(&file, nix).unwrap();
+    let a = nixos_test_analysis::model("t.nix", nix, &nixos_test_analysis::nix::NoFiles, &Default::default());
+    let script = dir.join("script.py");
+    std::fs::write(&script, &a.file.tests[0].script.text).unwrap();
+    let python = PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/nixos-test-tools/venv/bin/python");
+    let make = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runner/tests/fake-driver/make_driver.py");
+    let driver = dir.join("driver");
+    assert!(Command::new(&python).arg(make).arg(&driver).arg(&script).arg("server").status().unwrap().success());
+    (file, driver)
+}
+
 fn qemu() -> String {
     let o = Command::new("sh").args(["-c", "command -v qemu-system-x86_64"]).output().unwrap();
     String::from_utf8_lossy(&o.stdout).trim().to_string()
@@ -32,15 +47,8 @@ fn qemus_under(dir: &str) -> usize {
 #[test]
 fn cancelling_a_run_from_the_editor_stops_it() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("t.nix");
     let text = "{\n  nodes.server = { };\n  testScript = ''\n    def test_slow(server):\n        server.succeed(\"sleep 60\")\n        import time\n        time.sleep(60)\n  '';\n}\n";
-    std::fs::write(&file, text).unwrap();
-    let script = dir.path().join("script.py");
-    std::fs::write(&script, "def test_slow(server):\n    server.succeed(\"sleep 60\")\n    import time\n    time.sleep(60)\n").unwrap();
-    let python = PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/nixos-test-tools/venv/bin/python");
-    let make = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runner/tests/fake-driver/make_driver.py");
-    let driver = dir.path().join("driver");
-    assert!(Command::new(&python).arg(make).arg(&driver).arg(&script).arg("server").status().unwrap().success());
+    let (file, driver) = test_with_driver(dir.path(), text);
     let qemu = qemu();
     let mut c = Client::start_with_env(&[
         ("NIXOS_TEST_RUN", runner().to_str().unwrap()),
@@ -76,19 +84,8 @@ fn cancelling_a_run_from_the_editor_stops_it() {
 #[test]
 fn run_lens_reports_failures_at_their_nix_line() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("t.nix");
     let text = "{\n  nodes.server = { };\n  testScript = ''\n    def test_ok(server):\n        server.succeed(\"true\")\n\n    def test_broken(server):\n        server.succeed(\"false\")\n  '';\n}\n";
-    std::fs::write(&file, text).unwrap();
-    let script = dir.path().join("script.py");
-    std::fs::write(
-        &script,
-        "def test_ok(server):\n    server.succeed(\"true\")\n\ndef test_broken(server):\n    server.succeed(\"false\")\n",
-    )
-    .unwrap();
-    let python = PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/nixos-test-tools/venv/bin/python");
-    let make = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runner/tests/fake-driver/make_driver.py");
-    let driver = dir.path().join("driver");
-    assert!(Command::new(&python).arg(make).arg(&driver).arg(&script).arg("server").status().unwrap().success());
+    let (file, driver) = test_with_driver(dir.path(), text);
 
     let mut c = Client::start_with_env(&[("NIXOS_TEST_RUN", runner().to_str().unwrap()), ("NIXOS_TEST_DRIVER", driver.to_str().unwrap())]);
     c.initialize(&["utf-16"]);

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use nixos_test_analysis::line_index::{Encoding, LineIndex};
-use nixos_test_analysis::nix::FileLoader;
+use nixos_test_analysis::nix::{FileLoader, read_path};
 use nixos_test_analysis::source_map::{FileId, TextSize};
 use nixos_test_analysis::{Config, model};
 
@@ -18,7 +18,7 @@ struct Fs;
 
 impl FileLoader for Fs {
     fn read(&self, base: &str, rel: &str) -> Result<(String, String), String> {
-        let p = Path::new(base).parent().unwrap_or(Path::new(".")).join(rel);
+        let p = read_path(base, rel);
         std::fs::read_to_string(&p).map(|t| (p.display().to_string(), t)).map_err(|e| e.to_string())
     }
 }

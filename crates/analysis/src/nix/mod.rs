@@ -16,6 +16,12 @@ pub trait FileLoader {
     fn read(&self, base: &str, rel: &str) -> Result<(String, String), String>;
 }
 
+/// Where `builtins.readFile ./rel` in the Nix file at `base` reads from:
+/// relative to the file's directory, as Nix resolves path literals.
+pub fn read_path(base: &str, rel: &str) -> std::path::PathBuf {
+    std::path::Path::new(base).parent().unwrap_or(std::path::Path::new(".")).join(rel)
+}
+
 /// A loader for callers that have no file system (tests, stdin).
 pub struct NoFiles;
 
