@@ -27,6 +27,10 @@ pub struct Settings {
     pub driver: Generation,
     #[serde(flatten)]
     pub rules: RuleSelection,
+    /// Directories outside the test's repository that `builtins.readFile`
+    /// may read (relative to the configuration file; absolute once loaded).
+    #[serde(default)]
+    pub read_roots: Vec<String>,
 }
 
 /// Settings with the ruff rule list resolved once.
@@ -130,6 +134,10 @@ fn run(path: &str, source: &str, loader: &dyn FileLoader, config: &Config, mode:
     for (message, range) in &file.syntax_errors {
         push_nix(&mut diagnostics, sel, "NT003", Severity::Error, format!("Nix syntax error: {message}"), *range, None);
     }
+    if let Some(why) = &file.too_deep {
+        let msg = format!("the file is nested too deeply to analyse ({why}); it is not checked");
+        push_nix(&mut diagnostics, sel, "NT002", Severity::Info, msg, TextRange::default(), None);
+    }
     let mut scripts = Vec::with_capacity(file.tests.len());
     for (i, test) in file.tests.iter().enumerate() {
         let before = diagnostics.len();
@@ -200,6 +208,11 @@ fn check_script(test: &TestDef, index: usize, config: &Config, mode: RunMode, ou
     if let Some(reason) = &test.nodes_open {
         let msg = format!("the nodes of `{}` are not all statically known ({reason}); undefined names are not checked", test.label());
         push_nix(out, sel, "NT002", Severity::Info, msg, test.script_key, Some(index));
+    }
+    if let Some(why) = crate::limits::python_too_deep(&script.text) {
+        let msg = format!("testScript of `{}` is nested too deeply to analyse ({why}); it is not checked", test.label());
+        push_nix(out, sel, "NT002", Severity::Info, msg, script.value_range, Some(index));
+        return None;
     }
     let parsed = parse_script(&script.text)?;
     let scope = ScriptScope::build(parsed.syntax(), test);

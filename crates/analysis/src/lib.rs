@@ -8,6 +8,7 @@ mod analysis;
 pub mod diagnostics;
 pub mod driver_api;
 pub mod ide;
+pub mod limits;
 pub mod line_index;
 pub mod nix;
 pub mod python;
@@ -15,4 +16,5 @@ pub mod rules;
 pub mod source_map;
 pub mod suggest;
 
+pub use limits::ANALYSIS_STACK_BYTES;
 pub use analysis::{Analysis, CONFIG_FILE_NAMES, Config, Script, Settings, analyze, lint, model, noqa, parse_script};

@@ -8,44 +8,20 @@
 //! ignore = ["NT403"]
 //! ```
 
-use std::path::{Path, PathBuf};
-
 use anyhow::Context;
 use nixos_test_analysis::driver_api::Generation;
-use nixos_test_analysis::{CONFIG_FILE_NAMES, Settings};
+use nixos_test_analysis::Settings;
 
 use crate::args::Args;
-
-/// The nearest configuration file at or above `start`, stopping at the
-/// repository root (the directory holding `.git`).
-pub fn find(start: &Path) -> Option<PathBuf> {
-    let mut dir = Some(start);
-    while let Some(d) = dir {
-        for name in CONFIG_FILE_NAMES {
-            let p = d.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-        if d.join(".git").exists() {
-            return None;
-        }
-        dir = d.parent();
-    }
-    None
-}
 
 pub fn load(args: &Args) -> anyhow::Result<Settings> {
     let file = match (&args.config, args.no_config) {
         (Some(p), _) => Some(p.clone()),
         (None, true) => None,
-        (None, false) => std::env::current_dir().ok().and_then(|d| find(&d)),
+        (None, false) => std::env::current_dir().ok().and_then(|d| nixos_test_fs::find_config(&d)),
     };
     let mut settings = match &file {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-            Settings::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
-        }
+        Some(p) => nixos_test_fs::load_settings(p)?,
         None => Settings::default(),
     };
     if let Some(s) = &args.select {

@@ -5,10 +5,10 @@
 mod args;
 mod config;
 mod discover;
-mod loader;
 mod output;
 
 use std::io::{Read, Write};
+
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -20,7 +20,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use rayon::prelude::*;
 
 use args::{Args, Format};
-use loader::FsLoader;
+use nixos_test_fs::{DiskLoader, MAX_FILE_BYTES, ReadError};
 
 /// One input's outcome: an analysis, or why it could not be read.
 pub enum Outcome {
@@ -44,21 +44,29 @@ fn main() -> ExitCode {
     }
 }
 
-/// Files larger than this are refused, with a message, not analysed.
-const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
-
 /// Reads an input once; `Ok(None)` for a walked file that holds no test.
 fn read_text(input: &discover::Input) -> Result<Option<String>, String> {
-    let meta = std::fs::metadata(&input.path).map_err(|e| e.to_string())?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(format!("file is {} MB, larger than the {} MB limit", meta.len() >> 20, MAX_FILE_BYTES >> 20));
-    }
-    let bytes = std::fs::read(&input.path).map_err(|e| e.to_string())?;
+    let bytes = nixos_test_fs::read_bytes(&input.path, MAX_FILE_BYTES).map_err(|e| e.to_string())?;
     if input.from_walk && !discover::may_hold_test(&bytes) {
         return Ok(None);
     }
-    String::from_utf8(bytes).map(Some).map_err(|e| format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+    String::from_utf8(bytes).map(Some).map_err(|e| ReadError::NotUtf8(e.utf8_error().valid_up_to()).to_string())
 }
+
+/// Standard input, bounded like a file.
+fn read_stdin() -> anyhow::Result<String> {
+    let mut bytes = Vec::new();
+    std::io::stdin().lock().take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        anyhow::bail!("standard input: {}", ReadError::TooLarge(MAX_FILE_BYTES));
+    }
+    String::from_utf8(bytes).map_err(|e| anyhow::anyhow!("standard input: {}", ReadError::NotUtf8(e.utf8_error().valid_up_to())))
+}
+
+/// Analysis recurses over syntax trees (ours, rnix's, rowan's, ruff's):
+/// every analysis runs on a thread with this much stack, and the analysis
+/// bounds nesting so that no input can need more.
+const ANALYSIS_STACK: usize = nixos_test_analysis::ANALYSIS_STACK_BYTES;
 
 fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(code) = &args.explain {
@@ -71,14 +79,15 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
     }
     let settings = config::load(&args)?;
+    let loader = DiskLoader::new(&settings.read_roots);
     let config = Config::new(settings).map_err(anyhow::Error::msg)?;
+    let pool = rayon::ThreadPoolBuilder::new().stack_size(ANALYSIS_STACK).build()?;
     let mut io_errors = false;
 
     let outcomes: Vec<Outcome> = if args.stdin {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text)?;
+        let text = read_stdin()?;
         let name = args.stdin_filename.clone().unwrap_or_else(|| "<stdin>".into());
-        vec![Outcome::Analysed(Box::new(lint(&name, &text, &FsLoader, &config)))]
+        vec![pool.install(|| Outcome::Analysed(Box::new(lint(&name, &text, &loader, &config))))]
     } else {
         if args.paths.is_empty() {
             anyhow::bail!("no input: give files or directories, or --stdin");
@@ -88,18 +97,20 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             eprintln!("nixos-test-lint: {path}: {err}");
             io_errors = true;
         }
-        let outcomes: Vec<Outcome> = found
-            .files
-            .par_iter()
-            .map(|input| {
-                let display = input.path.display().to_string();
-                match read_text(input) {
-                    Ok(Some(text)) => Outcome::Analysed(Box::new(lint(&display, &text, &FsLoader, &config))),
-                    Ok(None) => Outcome::NotATest,
-                    Err(error) => Outcome::Failed { path: display, error },
-                }
-            })
-            .collect();
+        let outcomes: Vec<Outcome> = pool.install(|| {
+            found
+                .files
+                .par_iter()
+                .map(|input| {
+                    let display = input.path.display().to_string();
+                    match read_text(input) {
+                        Ok(Some(text)) => Outcome::Analysed(Box::new(lint(&display, &text, &loader, &config))),
+                        Ok(None) => Outcome::NotATest,
+                        Err(error) => Outcome::Failed { path: display, error },
+                    }
+                })
+                .collect()
+        });
         if found.errors.is_empty() && outcomes.iter().all(|o| matches!(o, Outcome::NotATest)) {
             eprintln!("nixos-test-lint: no NixOS test files found under {}", args.paths.join(", "));
         }

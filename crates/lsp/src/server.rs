@@ -10,7 +10,8 @@ use dashmap::DashMap;
 use nixos_test_analysis::driver_api::Generation;
 use nixos_test_analysis::ide;
 use nixos_test_analysis::line_index::Encoding;
-use nixos_test_analysis::nix::{FileLoader, read_path};
+use nixos_test_analysis::nix::FileLoader;
+use nixos_test_fs::DiskLoader;
 use nixos_test_analysis::source_map::{FileId, TextRange};
 use nixos_test_analysis::{Analysis, CONFIG_FILE_NAMES, Config, Settings};
 use serde_json::{Value, json};
@@ -28,6 +29,8 @@ const DEBOUNCE: Duration = Duration::from_millis(60);
 struct Session {
     encoding: Encoding,
     snippets: bool,
+    /// The client takes `window/workDoneProgress/create`.
+    progress: bool,
 }
 
 struct Inner {
@@ -39,6 +42,31 @@ struct Inner {
     run_failures: DashMap<Uri, Vec<Diagnostic>>,
     /// Runs in progress: progress token → runner PID (for cancellation).
     runs: DashMap<String, u32>,
+    /// `shutdown` was received (then `exit` ends the process with 0).
+    shut_down: std::sync::atomic::AtomicBool,
+}
+
+/// The runner of one run. However the run ends on the server's side (the
+/// request cancelled, the server shutting down, the future dropped), the
+/// runner gets SIGINT, on which it stops the driver and every VM; SIGKILL
+/// would orphan them.
+struct RunGuard {
+    pid: u32,
+    finished: bool,
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        if !self.finished {
+            interrupt(self.pid);
+        }
+    }
+}
+
+fn interrupt(pid: u32) {
+    if let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::INT);
+    }
 }
 
 #[derive(Clone)]
@@ -48,19 +76,24 @@ fn internal(message: impl Into<String>) -> Error {
     Error { code: ErrorCode::InternalError, message: message.into().into(), data: None }
 }
 
-/// Reads `builtins.readFile` targets from open documents first, then disk.
-struct Loader(Backend);
+/// Reads `builtins.readFile` targets: where the disk loader allows (inside
+/// the test's repository, regular files only), from the open document if
+/// there is one, else from disk.
+struct Loader {
+    backend: Backend,
+    disk: DiskLoader,
+}
 
 impl FileLoader for Loader {
     fn read(&self, base: &str, rel: &str) -> std::result::Result<(String, String), String> {
-        let path = read_path(base, rel);
+        let path = self.disk.resolve(base, rel)?;
         let display = path.display().to_string();
         if let Some(uri) = convert::uri_of_path(&display)
-            && let Some(doc) = self.0.0.docs.get(&uri)
+            && let Some(doc) = self.backend.0.docs.get(&uri)
         {
             return Ok((display, doc.text.clone()));
         }
-        std::fs::read_to_string(&path).map(|t| (display, t)).map_err(|e| e.to_string())
+        DiskLoader::read_resolved(&path).map(|t| (display, t))
     }
 }
 
@@ -70,10 +103,28 @@ impl Backend {
             client,
             docs: DashMap::new(),
             configs: DashMap::new(),
-            session: RwLock::new(Session { encoding: Encoding::Utf16, snippets: false }),
+            session: RwLock::new(Session { encoding: Encoding::Utf16, snippets: false, progress: false }),
             run_failures: DashMap::new(),
             runs: DashMap::new(),
+            shut_down: std::sync::atomic::AtomicBool::new(false),
         }))
+    }
+
+    /// Whether `shutdown` came before the end of the session.
+    pub fn was_shut_down(&self) -> bool {
+        self.0.shut_down.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Stops every run (SIGINT to each runner, which stops its driver and
+    /// VMs) and waits up to `wait` for them to end.
+    pub async fn stop_runs(&self, wait: Duration) {
+        for r in self.0.runs.iter() {
+            interrupt(*r.value());
+        }
+        let deadline = tokio::time::Instant::now() + wait;
+        while !self.0.runs.is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     fn encoding(&self) -> Encoding {
@@ -81,29 +132,26 @@ impl Backend {
     }
 
     /// The configuration for a file: the nearest `nixos-test-lint.toml`
-    /// up to the repository root, as the CLI finds it.
+    /// up to the repository root, as the CLI finds it. A broken one is
+    /// shown to the user once and the defaults are used meanwhile.
     fn config_for(&self, path: &str) -> Arc<Config> {
         let dir = Path::new(path).parent().map(Path::to_path_buf).unwrap_or_default();
         if let Some(c) = self.0.configs.get(&dir) {
             return c.clone();
         }
-        let mut settings = Settings::default();
-        let mut at = Some(dir.as_path());
-        'search: while let Some(d) = at {
-            for name in CONFIG_FILE_NAMES {
-                if let Ok(text) = std::fs::read_to_string(d.join(name)) {
-                    match Settings::from_toml(&text) {
-                        Ok(s) => settings = s,
-                        Err(e) => tracing::warn!("{}: {e}", d.join(name).display()),
-                    }
-                    break 'search;
-                }
+        let loaded = nixos_test_fs::find_config(&dir).map(|p| nixos_test_fs::load_settings(&p).map_err(|e| e.to_string()));
+        let settings = match loaded {
+            Some(Ok(s)) => s,
+            Some(Err(e)) => {
+                tracing::warn!("{e}");
+                let client = self.0.client.clone();
+                tokio::spawn(async move {
+                    client.show_message(MessageType::WARNING, format!("nixos-test-lsp: configuration not used: {e}")).await;
+                });
+                Settings::default()
             }
-            if d.join(".git").exists() {
-                break;
-            }
-            at = d.parent();
-        }
+            None => Settings::default(),
+        };
         let config = Arc::new(Config::new(settings).unwrap_or_default());
         self.0.configs.insert(dir, config.clone());
         config
@@ -123,7 +171,7 @@ impl Backend {
         };
         let config = self.config_for(&path);
         let generation = config.generation();
-        let loader = Loader(self.clone());
+        let loader = Loader { backend: self.clone(), disk: DiskLoader::new(&config.settings.read_roots) };
         let result = tokio::task::spawn_blocking(move || analyze_guarded(&path, &text, &loader, &config, need))
             .await
             .map_err(|e| internal(e.to_string()))?;
@@ -145,8 +193,18 @@ impl Backend {
         Ok(Some((analysis, generation)))
     }
 
+    /// Whether `version` is still the open document's current one: results
+    /// for closed documents and old versions are dropped, never published.
+    fn is_current(&self, uri: &Uri, version: i32) -> bool {
+        self.0.docs.get(uri).is_some_and(|d| d.version == version)
+    }
+
     async fn publish(&self, uri: Uri, version: i32) {
-        match self.analysis(&uri, Need::Full).await {
+        let result = self.analysis(&uri, Need::Full).await;
+        if !self.is_current(&uri, version) {
+            return;
+        }
+        match result {
             Ok(Some((a, _))) => {
                 for (u, mut diags) in convert::diagnostics(&a, &uri, self.encoding()) {
                     if let Some(failures) = self.0.run_failures.get(&u) {
@@ -195,6 +253,16 @@ impl Backend {
         Err(Error::parse_error())
     }
 
+    /// Answers a request that was JSON but not JSON-RPC (see `transport`).
+    pub async fn invalid(&self, _params: Value) -> Result<Value> {
+        Err(Error::invalid_request())
+    }
+
+    /// Answers a `$/` request the server does not know (see `transport`).
+    pub async fn unknown(&self, _params: Value) -> Result<Value> {
+        Err(Error::method_not_found())
+    }
+
     /// The server's current text of a document (for tests and debugging:
     /// it shows that no edit was lost).
     pub async fn document_text(&self, params: TextDocumentIdentifier) -> Result<Option<String>> {
@@ -203,30 +271,48 @@ impl Backend {
 
     /// Runs `nixos-test-run` for a lens: progress while it runs (with a
     /// cancel button), failures as diagnostics at their Nix line, a summary.
-    async fn run_tests(&self, runner: PathBuf, file: String, attr: Option<String>, function: Option<String>) -> Result<Value> {
+    async fn run_tests(
+        &self,
+        runner: PathBuf,
+        file: String,
+        attr: Option<String>,
+        function: Option<String>,
+        token: Option<ProgressToken>,
+    ) -> Result<Value> {
         use tokio::io::AsyncBufReadExt;
         let what = function.clone().unwrap_or_else(|| "all tests".into());
-        let out = std::env::temp_dir().join(format!("nixos-test-run-{}", std::process::id()));
+        // A private directory per run (0700, random name), never a
+        // predictable shared one another account could plant files in.
+        let out = run_directory().map_err(|e| internal(format!("cannot create a directory for the run: {e}")))?;
         let mut cmd = tokio::process::Command::new(&runner);
-        cmd.arg(&file).args(["--format", "json", "--out"]).arg(&out);
+        cmd.args(["--format", "json", "--out"]).arg(&out);
         if let Some(f) = &function {
             cmd.args(["--test", f]);
         }
         if let Some(a) = &attr {
             cmd.args(["--attr", a]);
         }
+        cmd.arg("--").arg(&file);
         let mut child = cmd
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
             .spawn()
             .map_err(|e| internal(format!("cannot start {}: {e}", runner.display())))?;
-        let token = format!("nixos-test-run-{}", child.id().unwrap_or(0));
-        if let Some(pid) = child.id() {
-            self.0.runs.insert(token.clone(), pid);
-        }
-        let progress =
-            self.0.client.progress(ProgressToken::String(token.clone()), format!("Running {what}")).with_cancel_button().begin().await;
+        let mut guard = RunGuard { pid: child.id().unwrap_or(0), finished: false };
+        let token = match token {
+            Some(t) => t,
+            None => {
+                let t = ProgressToken::String(format!("nixos-test-run-{}", guard.pid));
+                let supported = self.0.session.read().is_ok_and(|s| s.progress);
+                if supported && self.0.client.create_work_done_progress(t.clone()).await.is_err() {
+                    tracing::warn!("the client refused a progress token");
+                }
+                t
+            }
+        };
+        let key = token_key(&token);
+        self.0.runs.insert(key.clone(), guard.pid);
+        let progress = self.0.client.progress(token, format!("Running {what}")).with_cancel_button().begin().await;
         let uri = convert::uri_of_path(&file);
         if let Some(u) = &uri {
             self.0.run_failures.remove(u);
@@ -263,7 +349,8 @@ impl Backend {
             }
         }
         let _ = child.wait().await;
-        self.0.runs.remove(&token);
+        guard.finished = true;
+        self.0.runs.remove(&key);
         progress.finish_with_message(summary.clone()).await;
         let kind = if code == 0 { MessageType::INFO } else { MessageType::ERROR };
         self.0.client.show_message(kind, &summary).await;
@@ -274,18 +361,14 @@ impl Backend {
                 self.publish(u, v).await;
             }
         }
-        Ok(json!({ "ok": code == 0, "exit_code": code, "summary": summary }))
+        Ok(json!({ "ok": code == 0, "exit_code": code, "summary": summary, "out": out }))
     }
 
     /// `window/workDoneProgress/cancel`: the user cancelled a run.
     pub async fn cancel_run(&self, params: WorkDoneProgressCancelParams) {
-        let token = match params.token {
-            ProgressToken::String(s) => s,
-            ProgressToken::Number(n) => n.to_string(),
-        };
         // SIGINT: the runner stops the driver and every VM cleanly.
-        if let Some((_, pid)) = self.0.runs.remove(&token) {
-            let _ = tokio::process::Command::new("kill").args(["-INT", &pid.to_string()]).status().await;
+        if let Some(pid) = self.0.runs.get(&token_key(&params.token)).map(|r| *r.value()) {
+            interrupt(pid);
         }
     }
 
@@ -297,6 +380,26 @@ impl Backend {
             a.get("function").and_then(Value::as_str).map(String::from),
         ))
     }
+}
+
+fn token_key(token: &ProgressToken) -> String {
+    match token {
+        ProgressToken::String(s) => s.clone(),
+        ProgressToken::Number(n) => n.to_string(),
+    }
+}
+
+/// A new private directory for one run: under `$XDG_RUNTIME_DIR` (private
+/// to the user by definition) or the user's cache directory, created
+/// atomically with a random name and mode 0700.
+fn run_directory() -> std::io::Result<PathBuf> {
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|p| p.is_dir())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/nixos-test-tools/runs")))
+        .unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&base)?;
+    Ok(tempfile::Builder::new().prefix("nixos-test-run-").tempdir_in(base)?.keep())
 }
 
 fn find_runner() -> Option<PathBuf> {
@@ -321,8 +424,9 @@ impl LanguageServer for Backend {
             .and_then(|c| c.completion_item.as_ref())
             .and_then(|i| i.snippet_support)
             .unwrap_or(false);
+        let progress = params.capabilities.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false);
         if let Ok(mut s) = self.0.session.write() {
-            *s = Session { encoding, snippets };
+            *s = Session { encoding, snippets, progress };
         }
         Ok(InitializeResult {
             capabilities: capabilities::server(encoding),
@@ -332,6 +436,8 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
+        self.0.shut_down.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.stop_runs(Duration::from_secs(10)).await;
         Ok(())
     }
 
@@ -592,7 +698,8 @@ impl LanguageServer for Backend {
             }
             Some(runner) => {
                 let (_, attr, function) = Self::run_command(&params.arguments).unwrap_or_default();
-                self.run_tests(runner, file, attr, function).await.map(Some)
+                let token = params.work_done_progress_params.work_done_token;
+                self.run_tests(runner, file, attr, function, token).await.map(Some)
             }
         }
     }

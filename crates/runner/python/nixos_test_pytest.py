@@ -204,7 +204,10 @@ def main(namespace: dict[str, Any], script_path: str | None = None, args: list[s
         selected = [s for s in os.environ.get("NIXOS_TEST_SELECT", "").split(",") if s]
         targets = [f"{module}::{s}" for s in selected] or [module]
         plugins = [_fixture_plugin(_machine_fixtures(namespace), events), _Reporter(events)]
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        if "nixos_test_pytest" not in sys.modules:
+            # Loaded without an import (the runner loads it by exact path
+            # and registers it; nothing is imported from its directory).
+            sys.modules["nixos_test_pytest"] = sys.modules[__name__]
         code = pytest.main(["-p", "no:cacheprovider", "--rootdir", tmp, "-o", "console_output_style=classic", *argv, *targets], plugins=plugins)
     events.emit(event="tests_done", exit_code=int(code))
     if code not in (0, 5):

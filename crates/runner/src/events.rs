@@ -33,12 +33,25 @@ pub enum Format {
     Junit,
 }
 
+/// Where events go: stdout in the chosen format, log lines also to the
+/// run's log file. Only the events a report needs are kept in memory (log
+/// lines are not: a driver may print millions).
 pub struct Sink {
     pub format: Format,
     pub events: Vec<Event>,
+    log: Option<std::io::BufWriter<std::fs::File>>,
 }
 
 impl Sink {
+    pub fn new(format: Format) -> Sink {
+        Sink { format, events: Vec::new(), log: None }
+    }
+
+    /// From now on, log lines are also written to `file`.
+    pub fn log_to(&mut self, file: std::fs::File) {
+        self.log = Some(std::io::BufWriter::new(file));
+    }
+
     pub fn emit(&mut self, e: Event) {
         let mut out = std::io::stdout().lock();
         let _ = match self.format {
@@ -46,7 +59,20 @@ impl Sink {
             Format::Human | Format::Junit => human(&mut out, &e),
         };
         let _ = out.flush();
-        self.events.push(e);
+        match e {
+            Event::Log { line } => {
+                if let Some(log) = &mut self.log {
+                    let _ = writeln!(log, "{line}");
+                }
+            }
+            Event::End { .. } => {
+                if let Some(log) = &mut self.log {
+                    let _ = log.flush();
+                }
+                self.events.push(e);
+            }
+            e => self.events.push(e),
+        }
     }
 
     /// The JUnit XML of the run, for `--format junit` (written to the output dir).

@@ -2,5 +2,7 @@
 
 pub mod build;
 pub mod events;
+pub mod outdir;
+pub mod process;
 pub mod qmp;
 pub mod script;

@@ -3,20 +3,19 @@
 //! VMs for status, screenshots on failure and clean cancellation.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, channel};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 
 use nixos_test_run::events::{Event, Format, Sink};
-use nixos_test_run::{build, qmp, script};
+use nixos_test_run::{build, outdir, process, qmp, script};
 
 /// Build a NixOS test's driver and run one test_ function, several, or the whole script.
 ///
@@ -56,17 +55,27 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let mut sink = Sink { format: args.format, events: Vec::new() };
-    let code = match run(&args, &mut sink) {
+    let mut sink = Sink::new(args.format);
+    // Before anything starts (the Nix build included): Ctrl-C, SIGTERM,
+    // SIGHUP and the loss of our parent all stop the run cleanly.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)) {
+        eprintln!("nixos-test-run: error: cannot install the signal handler: {e}");
+        return ExitCode::from(2);
+    }
+    process::watch_parent(cancel.clone());
+    let code = match run(&args, &cancel, &mut sink) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("nixos-test-run: error: {e:#}");
-            sink.emit(Event::End { passed: 0, failed: 0, status: format!("error: {e}"), exit_code: 2 });
+            let status = if cancel.load(Ordering::SeqCst) { "cancelled".to_string() } else { format!("error: {e:#}") };
+            sink.emit(Event::End { passed: 0, failed: 0, status, exit_code: 2 });
             2
         }
     };
-    if args.format == Format::Junit {
-        let _ = std::fs::write(args.out.join("junit.xml"), sink.junit());
+    if args.format == Format::Junit && args.out.is_dir() {
+        let _ = script::write_private(&args.out.join("junit.xml"), sink.junit().as_bytes());
     }
     ExitCode::from(u8::try_from(code).unwrap_or(2))
 }
@@ -77,9 +86,11 @@ fn original_config(wrapper_text: &str) -> Option<PathBuf> {
     words.windows(2).rev().find(|w| w[0] == "--config" || w[0] == "-c").map(|w| PathBuf::from(w[1]))
 }
 
-fn run(args: &Args, sink: &mut Sink) -> Result<i32> {
-    std::fs::create_dir_all(&args.out).with_context(|| format!("create {}", args.out.display()))?;
-    let out = args.out.canonicalize()?;
+fn run(args: &Args, cancel: &AtomicBool, sink: &mut Sink) -> Result<i32> {
+    let out = outdir::prepare(&args.out)?;
+    let log = out.join("driver.log");
+    script::write_private(&log, b"")?;
+    sink.log_to(std::fs::OpenOptions::new().append(true).open(&log)?);
     let target = script::Target::find(&args.file, args.attr.as_deref())?;
     for t in &args.tests {
         if !target.test_functions.contains(t) {
@@ -88,7 +99,7 @@ fn run(args: &Args, sink: &mut Sink) -> Result<i32> {
     }
     let driver = match &args.driver {
         Some(d) => d.clone(),
-        None => build::build(&args.file, args.attr.as_deref().or(target.attr.as_deref()), args.flake.as_deref(), sink)?,
+        None => build::build(&args.file, args.attr.as_deref().or(target.attr.as_deref()), args.flake.as_deref(), cancel, sink)?,
     };
     let wrapper = driver.join("bin/nixos-test-driver");
     let wrapper_text = std::fs::read_to_string(&wrapper).with_context(|| format!("read {}", wrapper.display()))?;
@@ -98,15 +109,14 @@ fn run(args: &Args, sink: &mut Sink) -> Result<i32> {
     let original = std::fs::read_to_string(&script_path)?;
     let generated = script::generate(&original, &out)?;
     let new_script = out.join("test-script.py");
-    std::fs::write(&new_script, generated)?;
+    script::write_private(&new_script, generated.as_bytes())?;
     config["test_script"] = serde_json::Value::String(new_script.display().to_string());
     let new_config = out.join("driver-config.json");
-    std::fs::write(&new_config, serde_json::to_string_pretty(&config)?)?;
+    script::write_private(&new_config, serde_json::to_string_pretty(&config)?.as_bytes())?;
 
-    let qmp_dir = out.join("qmp");
-    std::fs::create_dir_all(&qmp_dir)?;
+    let qmp = outdir::socket_dir()?;
     let events_file = out.join("events.jsonl");
-    std::fs::write(&events_file, "")?;
+    script::write_private(&events_file, b"")?;
     let mut cmd = Command::new(&wrapper);
     cmd.arg("--config").arg(&new_config).arg("-o").arg(&out);
     if args.keep_state {
@@ -114,7 +124,7 @@ fn run(args: &Args, sink: &mut Sink) -> Result<i32> {
     }
     cmd.env("NIXOS_TEST_EVENTS", &events_file)
         .env("NIXOS_TEST_RUNNER_ACK", "1")
-        .env("NIXOS_TEST_RUNNER_QMP_DIR", &qmp_dir)
+        .env("NIXOS_TEST_RUNNER_QMP_DIR", qmp.path())
         .env("NIXOS_TEST_SELECT", args.tests.join(","))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -127,27 +137,17 @@ fn run(args: &Args, sink: &mut Sink) -> Result<i32> {
         pytest_args.push("-x".into());
     }
     cmd.env("NIXOS_TEST_PYTEST_ARGS", pytest_args.join(" "));
-    let cancel = Arc::new(AtomicBool::new(false));
-    let flag = cancel.clone();
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).context("install the Ctrl-C handler")?;
+    if cancel.load(Ordering::SeqCst) {
+        bail!("cancelled before the driver started");
+    }
     let child = cmd.spawn().with_context(|| format!("start {}", wrapper.display()))?;
-    supervise(child, &cancel, &events_file, &qmp_dir, &out, &target, sink)
+    let code = supervise(child, cancel, &events_file, qmp.path(), &out, &target, sink);
+    sink.emit(Event::Log { line: format!("(the driver's output is in {})", log.display()) });
+    code
 }
 
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
-}
-
-fn lines_of(r: impl Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(r).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    rx
 }
 
 fn sockets(qmp_dir: &Path) -> Vec<PathBuf> {
@@ -168,17 +168,14 @@ fn stop(child: &mut Child, qmp_dir: &Path) {
     for s in sockets(qmp_dir) {
         let _ = qmp::quit(&s);
     }
-    let group = format!("-{}", child.id());
-    let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if child.try_wait().ok().flatten().is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-    let _ = child.wait();
+    process::stop_group(child, Duration::from_secs(5));
+}
+
+/// Whether `ack` is one of the acknowledgement files the plugin may ask
+/// for (`<events file>.ack<n>`): nothing else is ever created on its word.
+fn valid_ack(ack: &str, events_file: &Path) -> bool {
+    let prefix = format!("{}.ack", events_file.display());
+    ack.strip_prefix(&prefix).is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn supervise(
@@ -190,8 +187,8 @@ fn supervise(
     target: &script::Target,
     sink: &mut Sink,
 ) -> Result<i32> {
-    let stdout = lines_of(child.stdout.take().context("stdout")?);
-    let stderr = lines_of(child.stderr.take().context("stderr")?);
+    let stdout = process::lines_of(BufReader::new(child.stdout.take().context("stdout")?));
+    let stderr = process::lines_of(BufReader::new(child.stderr.take().context("stderr")?));
     let mut events = std::fs::File::open(events_file)?;
     let mut pending = String::new();
     let mut seen: HashSet<PathBuf> = HashSet::new();
@@ -220,9 +217,11 @@ fn supervise(
                 Some("machine_start") => {
                     let machine = v["machine"].as_str().unwrap_or_default().to_string();
                     let socket = qmp_dir.join(format!("{machine}.runner-qmp"));
-                    let status = qmp::status(&socket).unwrap_or_else(|_| "started (no runner QMP socket)".into());
-                    seen.insert(socket);
-                    sink.emit(Event::MachineUp { machine, status });
+                    if !seen.contains(&socket) {
+                        let status = qmp::status(&socket).unwrap_or_else(|_| "started (no runner QMP socket)".into());
+                        seen.insert(socket);
+                        sink.emit(Event::MachineUp { machine, status });
+                    }
                 }
                 Some("test_start") => sink.emit(Event::TestStart { test }),
                 Some("test_pass") => {
@@ -235,7 +234,7 @@ fn supervise(
                     let screenshots = sockets(qmp_dir)
                         .into_iter()
                         .filter_map(|s| {
-                            let file = out.join(format!("{}-{}.png", test.replace(['/', '[', ']'], "_"), machine_of(&s)));
+                            let file = out.join(outdir::screenshot_name(&test, &machine_of(&s)));
                             qmp::screendump(&s, &file).ok().map(|()| file.display().to_string())
                         })
                         .collect();
@@ -245,8 +244,8 @@ fn supervise(
                 _ => {}
             }
             // The plugin waits for this while the VMs are still up.
-            if let Some(ack) = v["ack"].as_str() {
-                let _ = std::fs::write(ack, "");
+            if let Some(ack) = v["ack"].as_str().filter(|a| valid_ack(a, events_file)) {
+                let _ = script::write_private(Path::new(ack), b"");
             }
         }
         if cancel.load(Ordering::SeqCst) {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use nixos_test_analysis::line_index::{Encoding, LineIndex};
-use nixos_test_analysis::nix::{FileLoader, read_path};
+use nixos_test_fs::{DiskLoader, MAX_FILE_BYTES};
 use nixos_test_analysis::source_map::{FileId, TextSize};
 use nixos_test_analysis::{Config, model};
 
@@ -13,15 +13,6 @@ use crate::events::Location;
 
 /// The plugin that runs `test_` functions with pytest, shipped in the binary.
 const PLUGIN: &str = include_str!("../python/nixos_test_pytest.py");
-
-struct Fs;
-
-impl FileLoader for Fs {
-    fn read(&self, base: &str, rel: &str) -> Result<(String, String), String> {
-        let p = read_path(base, rel);
-        std::fs::read_to_string(&p).map(|t| (p.display().to_string(), t)).map_err(|e| e.to_string())
-    }
-}
 
 pub struct Target {
     pub label: String,
@@ -37,8 +28,21 @@ impl Target {
     /// The test of `file`: the one bound to `attr`, or the only one.
     pub fn find(file: &Path, attr: Option<&str>) -> Result<Target> {
         let path = file.display().to_string();
-        let source = std::fs::read_to_string(file).with_context(|| format!("read {path}"))?;
-        let analysis = model(&path, &source, &Fs, &Config::default());
+        let source = nixos_test_fs::read_text(file, MAX_FILE_BYTES).with_context(|| format!("read {path}"))?;
+        let settings = nixos_test_fs::find_config(file.parent().unwrap_or(Path::new(".")))
+            .map(|p| nixos_test_fs::load_settings(&p))
+            .transpose()?
+            .unwrap_or_default();
+        let loader = DiskLoader::new(&settings.read_roots);
+        let config = Config::new(settings).map_err(anyhow::Error::msg)?;
+        let analysis = std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .stack_size(nixos_test_analysis::ANALYSIS_STACK_BYTES)
+                .spawn_scoped(s, || model(&path, &source, &loader, &config))
+                .map(|h| h.join())
+        })
+        .context("start the analysis thread")?
+        .map_err(|_| anyhow::anyhow!("internal error while analysing {path}"))?;
         let tests = &analysis.file.tests;
         let index = match attr {
             Some(a) => {
@@ -81,18 +85,42 @@ impl Target {
 
 /// The script to run: the test's own, plus the plugin call when the test
 /// does not make it itself (without `usePytestFixtures`). The plugin is
-/// written next to it so the driver can import it; pytest must be in the
-/// driver's Python environment for tests to run.
+/// written into the private output directory and loaded from that exact
+/// file; the directory is never put on `sys.path`, so nothing else found
+/// there is imported. pytest must be in the driver's Python environment.
 pub fn generate(original: &str, out: &Path) -> Result<String> {
-    let plugin_dir = out.join("python");
-    std::fs::create_dir_all(&plugin_dir)?;
-    std::fs::write(plugin_dir.join("nixos_test_pytest.py"), PLUGIN)?;
+    let plugin = out.join("nixos_test_pytest.py");
+    write_private(&plugin, PLUGIN.as_bytes())?;
     let mut text = original.to_string();
     if !original.contains("nixos_test_pytest.main(") {
         text.push_str(&format!(
-            "\n\nimport sys as _nixos_test_sys\n_nixos_test_sys.path.insert(0, {:?})\nimport nixos_test_pytest\nnixos_test_pytest.main(globals(), source=driver.tests)\n",
-            plugin_dir.display().to_string()
+            "\n\nimport importlib.util as _nixos_test_util, sys as _nixos_test_sys\n\
+             _nixos_test_spec = _nixos_test_util.spec_from_file_location(\"nixos_test_pytest\", {:?})\n\
+             nixos_test_pytest = _nixos_test_util.module_from_spec(_nixos_test_spec)\n\
+             _nixos_test_sys.modules[\"nixos_test_pytest\"] = nixos_test_pytest\n\
+             _nixos_test_spec.loader.exec_module(nixos_test_pytest)\n\
+             nixos_test_pytest.main(globals(), source=driver.tests)\n",
+            plugin.display().to_string()
         ));
     }
     Ok(text)
+}
+
+/// Writes a file the runner owns: a symlink or other planted entry in its
+/// place is removed first, never followed.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => bail!("{} is a directory", path.display()),
+        Ok(_) => std::fs::remove_file(path).with_context(|| format!("replace {}", path.display()))?,
+        Err(_) => {}
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("create {}", path.display()))?;
+    f.write_all(bytes).with_context(|| format!("write {}", path.display()))
 }

@@ -75,6 +75,9 @@ pub struct TestFile {
     pub tests: Vec<TestDef>,
     /// Nix syntax errors: message and range.
     pub syntax_errors: Vec<(String, TextRange)>,
+    /// Why the file was not analysed because it nests too deeply (valid or
+    /// not, it is not a syntax error of the user's).
+    pub too_deep: Option<String>,
 }
 
 /// The driver's `pythonize_name`: a first character that is not a letter or
@@ -92,7 +95,14 @@ pub fn pythonize(name: &str) -> String {
 impl TestFile {
     /// Parses `source` (the text of the Nix file at `path`) and extracts every test.
     pub fn parse(path: &str, source: &str, loader: &dyn FileLoader) -> TestFile {
+        if let Some(why) = crate::limits::nix_too_deep(source) {
+            return TestFile { tests: Vec::new(), syntax_errors: Vec::new(), too_deep: Some(why) };
+        }
         let parse = rnix::Root::parse(source);
+        if parse.errors().iter().any(|e| matches!(e, rnix::ParseError::RecursionLimitExceeded)) {
+            let why = "more than 512 nested expressions, rnix's limit".to_string();
+            return TestFile { tests: Vec::new(), syntax_errors: Vec::new(), too_deep: Some(why) };
+        }
         let syntax_errors = parse.errors().iter().map(|e| (error_message(e), error_range(e, source.len()))).collect();
         let root = parse.tree();
         let mut tests = Vec::new();
@@ -102,7 +112,7 @@ impl TestFile {
                 tests.push(test);
             }
         }
-        TestFile { tests, syntax_errors }
+        TestFile { tests, syntax_errors, too_deep: None }
     }
 
     /// The test whose attrset contains `offset`.

@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::FileLoader;
 use super::strings::{StringSink, lower_string};
 use super::syntax::{attrpath_names, callee_name, last_segment, range_of, unwrap};
+use crate::limits;
 use crate::source_map::{FileId, Quoting, Segment, SegmentKind, SourceMap};
 
 /// Every placeholder identifier starts with this; the checks know that such
@@ -99,6 +100,10 @@ struct Builder<'a> {
     holes: usize,
     file: FileId,
     depth: usize,
+    /// Lowering steps taken (see `limits::MAX_EVAL_STEPS`).
+    steps: usize,
+    /// Set when the budget ran out: everything after it is skipped.
+    exhausted: bool,
     /// The kind of string being lowered.
     quoting: Quoting,
 }
@@ -108,6 +113,9 @@ impl StringSink for Builder<'_> {
         self.quoting = quoting;
     }
     fn text(&mut self, text: &str, src: TextRange, kind: SegmentKind) {
+        if !self.spend(text.len()) {
+            return;
+        }
         let start = TextSize::of(self.text.as_str());
         self.text.push_str(text);
         self.map.push(Segment { py: TextRange::at(start, TextSize::of(text)), src, file: self.file, kind, quoting: self.quoting });
@@ -118,6 +126,14 @@ impl StringSink for Builder<'_> {
 }
 
 impl Builder<'_> {
+    /// Whether `bytes` more fit the budget; marks the script exhausted if not.
+    fn spend(&mut self, bytes: usize) -> bool {
+        if self.exhausted || self.text.len() + bytes > limits::MAX_SCRIPT_BYTES || self.steps > limits::MAX_EVAL_STEPS {
+            self.exhausted = true;
+        }
+        !self.exhausted
+    }
+
     fn placeholder(&mut self, src: TextRange, suffix: &str) {
         let name = format!("{HOLE_PREFIX}{}__", self.holes);
         self.holes += 1;
@@ -154,11 +170,15 @@ impl Builder<'_> {
     }
 
     fn lower(&mut self, expr: ast::Expr) {
-        self.depth += 1;
-        if self.depth > 64 {
+        self.steps += 1;
+        if !self.spend(0) {
+            return;
+        }
+        if self.depth >= 64 {
             self.unknown_part(&expr, "the script is nested too deeply".into());
             return;
         }
+        self.depth += 1;
         let expr = unwrap(expr);
         match &expr {
             ast::Expr::Str(s) => lower_string(self.source, s, self),
@@ -232,6 +252,7 @@ impl Builder<'_> {
             }
         };
         match self.loader.read(self.path, &rel) {
+            Ok((_, text)) if !self.spend(text.len()) => {}
             Ok((path, text)) => {
                 let id = FileId::Read(u32::try_from(self.read_files.len()).unwrap_or(u32::MAX));
                 let start = TextSize::of(self.text.as_str());
@@ -288,9 +309,20 @@ pub fn extract(path: &str, source: &str, expr: ast::Expr, loader: &dyn FileLoade
         holes: 0,
         file: FileId::Nix,
         depth: 0,
+        steps: 0,
+        exhausted: false,
         quoting: Quoting::Raw,
     };
     b.lower(expr);
+    if b.exhausted {
+        let reason = format!(
+            "it is too large to evaluate statically (more than {} MB of text or {} steps)",
+            limits::MAX_SCRIPT_BYTES >> 20,
+            limits::MAX_EVAL_STEPS
+        );
+        let status = ScriptStatus::Unknown(reason, value_range);
+        return ScriptSource { text: String::new(), map: SourceMap::default(), status, read_files: Vec::new(), value_range };
+    }
     // A script made of nothing but one unknown part is unknown as a whole.
     let only_unknown = b.unknown.len() == 1 && b.map.segments().iter().all(|s| s.kind == SegmentKind::Hole);
     let status = if only_unknown {

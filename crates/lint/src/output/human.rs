@@ -52,7 +52,9 @@ pub fn write(out: &mut impl Write, outcomes: &[Outcome], color: bool) -> std::io
         }
     }
     let total = errors + warnings + infos;
-    if total == 0 {
+    if !outcomes.iter().any(|o| matches!(o, Outcome::Analysed(_))) {
+        writeln!(out, "No file was checked.")?;
+    } else if total == 0 {
         writeln!(out, "All checks passed.")?;
     } else {
         writeln!(

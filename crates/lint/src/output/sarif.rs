@@ -28,7 +28,7 @@ pub fn write(out: &mut impl Write, outcomes: &[Outcome]) -> std::io::Result<()> 
                 "level": level,
                 "message": { "text": d.message },
                 "locations": [{ "physicalLocation": {
-                    "artifactLocation": { "uri": l.path },
+                    "artifactLocation": { "uri": uri_reference(l.path) },
                     "region": {
                         "startLine": l.start.line, "startColumn": l.start.column,
                         "endLine": l.end.line, "endColumn": l.end.column,
@@ -54,4 +54,28 @@ pub fn write(out: &mut impl Write, outcomes: &[Outcome]) -> std::io::Result<()> 
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
+}
+
+/// A path as a relative URI reference (RFC 3986): every byte outside the
+/// unreserved set and `/` is percent-encoded, so `#`, `%`, `?` and spaces
+/// stay part of the path.
+fn uri_reference(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn artifact_uris_are_percent_encoded() {
+        assert_eq!(super::uri_reference("tests/with space #1.nix"), "tests/with%20space%20%231.nix");
+        assert_eq!(super::uri_reference("a/ü%.nix"), "a/%C3%BC%25.nix");
+    }
 }
