@@ -93,15 +93,37 @@ fn python_tests() -> Result<()> {
     run(Command::new(python).args(["-m", "pytest", "-q", "-p", "no:cacheprovider"]).arg(root().join("crates/runner/python/tests")))
 }
 
-fn acceptance() -> Result<()> {
-    let shared = root().join("../shared/acceptance");
-    if !shared.exists() {
-        eprintln!("(no ../shared/acceptance here: acceptance checks skipped)");
-        return Ok(());
+/// Material from outside the repository: `NIXOS_TEST_TOOLS_SHARED`, else
+/// `../shared` beside the clone (as in CI). Absent in a user's clone.
+fn shared() -> Option<PathBuf> {
+    let dir = std::env::var_os("NIXOS_TEST_TOOLS_SHARED").map(PathBuf::from).unwrap_or_else(|| root().join("../shared"));
+    dir.is_dir().then_some(dir)
+}
+
+/// `cargo test` for the workspace, told where the shared material is.
+fn cargo_test() -> Result<()> {
+    let mut c = cargo();
+    c.args(["test", "--workspace"]).env("NVIM", tools_dir().join("venv/bin/nvim"));
+    match shared() {
+        Some(dir) => {
+            c.env("NIXOS_TEST_TOOLS_SHARED", dir);
+        }
+        None => {
+            eprintln!("NOTE: no shared material (../shared or NIXOS_TEST_TOOLS_SHARED): the real-world and acceptance tests are SKIPPED")
+        }
     }
+    run(&mut c)
+}
+
+fn acceptance() -> Result<()> {
+    let Some(shared_dir) = shared() else {
+        eprintln!("NOTE: no shared material: acceptance checks SKIPPED");
+        return Ok(());
+    };
+    let shared = shared_dir.join("acceptance");
     run(cargo().args(["build", "--release", "-p", "nixos-test-lint", "-p", "nixos-test-lsp"]))?;
     let target = target_dir();
-    let examples = root().join("../shared/examples");
+    let examples = shared_dir.join("examples");
     run(Command::new("python3").arg(shared.join("lint_examples.py")).arg(target.join("release/nixos-test-lint")).arg(&examples))?;
     if shared.join("lsp_probe.py").exists() && target.join("release/nixos-test-lsp").exists() {
         run(Command::new("python3").arg(shared.join("lsp_probe.py")).arg(target.join("release/nixos-test-lsp")).arg(&examples))?;
@@ -119,7 +141,7 @@ fn main() -> Result<()> {
     match task {
         "setup" => setup(),
         "test" => {
-            run(cargo().args(["test", "--workspace"]).env("NVIM", tools_dir().join("venv/bin/nvim")))?;
+            cargo_test()?;
             python_tests()?;
             acceptance()
         }
@@ -127,7 +149,7 @@ fn main() -> Result<()> {
             setup()?;
             run(cargo().args(["fmt", "--all", "--", "--check"]))?;
             run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-            run(cargo().args(["test", "--workspace"]).env("NVIM", tools_dir().join("venv/bin/nvim")))?;
+            cargo_test()?;
             python_tests()?;
             acceptance()
         }
@@ -138,9 +160,10 @@ fn main() -> Result<()> {
         }
         "e2e" => run(cargo().args(["test", "-p", "nixos-test-lsp", "--test", "neovim"]).env("NVIM", tools_dir().join("venv/bin/nvim"))),
         "bench" => bench::run_benches(&args[1..]),
-        _ => {
+        "help" | "--help" | "-h" => {
             eprintln!("usage: cargo xtask <setup|test|ci|bench|fuzz [CASES]|e2e>");
             Ok(())
         }
+        other => bail!("unknown task `{other}`; usage: cargo xtask <setup|test|ci|bench|fuzz [CASES]|e2e>"),
     }
 }

@@ -16,5 +16,5 @@ pub mod rules;
 pub mod source_map;
 pub mod suggest;
 
-pub use limits::ANALYSIS_STACK_BYTES;
 pub use analysis::{Analysis, CONFIG_FILE_NAMES, Config, Script, Settings, analyze, lint, model, noqa, parse_script};
+pub use limits::ANALYSIS_STACK_BYTES;

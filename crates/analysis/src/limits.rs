@@ -92,11 +92,11 @@ pub fn nix_too_deep(source: &str) -> Option<String> {
     let mut operand_before = false;
     let mut in_list = Vec::new();
     for (kind, _) in rnix::tokenize(source) {
-        let operand_after = matches!(kind, TOKEN_IDENT | TOKEN_INTEGER | TOKEN_FLOAT | TOKEN_STRING_END | TOKEN_R_PAREN | TOKEN_R_BRACK | TOKEN_R_BRACE)
-            || matches!(kind, TOKEN_PATH_ABS | TOKEN_PATH_HOME | TOKEN_PATH_REL | TOKEN_PATH_SEARCH | TOKEN_URI);
-        let starts_operand =
-            operand_after && !matches!(kind, TOKEN_STRING_END | TOKEN_R_PAREN | TOKEN_R_BRACK | TOKEN_R_BRACE)
-                || matches!(kind, TOKEN_STRING_START | TOKEN_L_PAREN | TOKEN_L_BRACK | TOKEN_L_BRACE);
+        let operand_after =
+            matches!(kind, TOKEN_IDENT | TOKEN_INTEGER | TOKEN_FLOAT | TOKEN_STRING_END | TOKEN_R_PAREN | TOKEN_R_BRACK | TOKEN_R_BRACE)
+                || matches!(kind, TOKEN_PATH_ABS | TOKEN_PATH_HOME | TOKEN_PATH_REL | TOKEN_PATH_SEARCH | TOKEN_URI);
+        let starts_operand = operand_after && !matches!(kind, TOKEN_STRING_END | TOKEN_R_PAREN | TOKEN_R_BRACK | TOKEN_R_BRACE)
+            || matches!(kind, TOKEN_STRING_START | TOKEN_L_PAREN | TOKEN_L_BRACK | TOKEN_L_BRACE);
         // `f a b`: an application nests, items of a list do not.
         if operand_before && starts_operand && !in_list.last().copied().unwrap_or(false) {
             d.deepen();
@@ -112,10 +112,10 @@ pub fn nix_too_deep(source: &str) -> Option<String> {
                 d.close();
             }
             TOKEN_SEMICOLON | TOKEN_COMMA => d.separate(),
-            TOKEN_ADD | TOKEN_SUB | TOKEN_MUL | TOKEN_DIV | TOKEN_CONCAT | TOKEN_UPDATE | TOKEN_AND_AND | TOKEN_OR_OR | TOKEN_IMPLICATION
-            | TOKEN_EQUAL | TOKEN_NOT_EQUAL | TOKEN_LESS | TOKEN_LESS_OR_EQ | TOKEN_MORE | TOKEN_MORE_OR_EQ | TOKEN_INVERT
-            | TOKEN_QUESTION | TOKEN_PIPE_LEFT | TOKEN_PIPE_RIGHT | TOKEN_COLON | TOKEN_LET | TOKEN_WITH | TOKEN_ASSERT | TOKEN_IF
-            | TOKEN_THEN | TOKEN_ELSE | TOKEN_IN => d.deepen(),
+            TOKEN_ADD | TOKEN_SUB | TOKEN_MUL | TOKEN_DIV | TOKEN_CONCAT | TOKEN_UPDATE | TOKEN_AND_AND | TOKEN_OR_OR
+            | TOKEN_IMPLICATION | TOKEN_EQUAL | TOKEN_NOT_EQUAL | TOKEN_LESS | TOKEN_LESS_OR_EQ | TOKEN_MORE | TOKEN_MORE_OR_EQ
+            | TOKEN_INVERT | TOKEN_QUESTION | TOKEN_PIPE_LEFT | TOKEN_PIPE_RIGHT | TOKEN_COLON | TOKEN_LET | TOKEN_WITH | TOKEN_ASSERT
+            | TOKEN_IF | TOKEN_THEN | TOKEN_ELSE | TOKEN_IN => d.deepen(),
             _ => {}
         }
         operand_before = operand_after;

@@ -113,9 +113,12 @@ fn generate(count: usize) -> Vec<Case> {
 
 fn nix_eval(exprs: &[&str]) -> Result<Vec<String>, String> {
     let list = format!("[ {} ]", exprs.iter().map(|e| format!("({e})")).collect::<Vec<_>>().join("\n"));
+    // A Nix state directory of its own per call: tests run in parallel, and
+    // two evaluations sharing one SQLite database fail with "busy".
+    let state = tempfile::tempdir().map_err(|e| e.to_string())?;
     let out = Command::new("nix-instantiate")
         .args(["--eval", "--strict", "--json", "-E", &list])
-        .env("NIX_STATE_DIR", std::env::temp_dir().join("nix-oracle-state"))
+        .env("NIX_STATE_DIR", state.path())
         .output()
         .map_err(|e| format!("nix-instantiate not runnable (apt-get install nix-bin): {e}"))?;
     if !out.status.success() {

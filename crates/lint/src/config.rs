@@ -9,8 +9,8 @@
 //! ```
 
 use anyhow::Context;
-use nixos_test_analysis::driver_api::Generation;
 use nixos_test_analysis::Settings;
+use nixos_test_analysis::driver_api::Generation;
 
 use crate::args::Args;
 

@@ -53,7 +53,9 @@ async fn serve() -> i32 {
         .finish();
     let backend = service.inner().clone();
     let (to_server, from_guard) = tokio::io::duplex(1 << 16);
-    tokio::spawn(transport::guard(tokio::io::stdin(), to_server));
+    // The end of stdin ends the session even while a request (a run) is
+    // still going, which the library alone would wait for.
+    let stdin_closed = tokio::spawn(transport::guard(tokio::io::stdin(), to_server));
     let signals = async {
         let (Ok(mut term), Ok(mut int), Ok(mut hup)) =
             (signal(SignalKind::terminate()), signal(SignalKind::interrupt()), signal(SignalKind::hangup()))
@@ -69,6 +71,7 @@ async fn serve() -> i32 {
     tokio::select! {
         () = Server::new(from_guard, tokio::io::stdout(), socket).serve(service) => {}
         () = signals => tracing::warn!("stopped by a signal"),
+        _ = stdin_closed => tracing::info!("the client closed the connection"),
     }
     backend.stop_runs(std::time::Duration::from_secs(10)).await;
     if backend.was_shut_down() { 0 } else { 1 }

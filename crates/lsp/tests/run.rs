@@ -40,8 +40,25 @@ fn qemu() -> String {
 }
 
 fn qemus_under(dir: &str) -> usize {
-    let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
-    String::from_utf8_lossy(&ps.stdout).lines().filter(|l| l.contains("qemu-system") && l.contains(dir)).count()
+    processes_under(dir).iter().filter(|l| l.contains("qemu-system")).count()
+}
+
+/// Command lines of live processes that mention `dir`.
+fn processes_under(dir: &str) -> Vec<String> {
+    let ps = Command::new("ps").args(["-eo", "stat=,args="]).output().unwrap();
+    String::from_utf8_lossy(&ps.stdout)
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('Z') && l.contains(dir) && !l.contains(" ps "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// A runtime directory for the server: its runs and the VMs' sockets go
+/// there, so the processes of one test are found by that path.
+fn runtime_dir(dir: &Path) -> String {
+    let xdg = dir.join("xdg");
+    std::fs::create_dir_all(&xdg).unwrap();
+    xdg.display().to_string()
 }
 
 #[test]
@@ -50,15 +67,16 @@ fn cancelling_a_run_from_the_editor_stops_it() {
     let text = "{\n  nodes.server = { };\n  testScript = ''\n    def test_slow(server):\n        server.succeed(\"sleep 60\")\n        import time\n        time.sleep(60)\n  '';\n}\n";
     let (file, driver) = test_with_driver(dir.path(), text);
     let qemu = qemu();
+    let out_dir = runtime_dir(dir.path());
     let mut c = Client::start_with_env(&[
         ("NIXOS_TEST_RUN", runner().to_str().unwrap()),
         ("NIXOS_TEST_DRIVER", driver.to_str().unwrap()),
         ("FAKE_DRIVER_QEMU", qemu.as_str()),
+        ("XDG_RUNTIME_DIR", out_dir.as_str()),
     ]);
     c.initialize(&["utf-16"]);
     let uri = format!("file://{}", file.display());
     c.open(&uri, text);
-    let out_dir = format!("nixos-test-run-{}", c.pid());
     let lenses = c.result("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
     let args = lenses[1]["command"]["arguments"].clone();
     c.send(&json!({ "jsonrpc": "2.0", "id": 100, "method": "workspace/executeCommand", "params": { "command": "nixos-test.run", "arguments": args } }));
@@ -103,4 +121,50 @@ fn run_lens_reports_failures_at_their_nix_line() {
     assert!(fail["message"].as_str().unwrap().contains("command `false` failed"));
     assert!(c.notes.iter().any(|n| n["method"] == "$/progress"), "progress was reported");
     c.shutdown();
+}
+
+/// However a run ends on the editor's side — the request cancelled,
+/// shutdown and exit, the editor gone (stdin closed), SIGTERM or SIGKILL to
+/// the server — no driver and no QEMU of it survive.
+#[test]
+fn every_way_of_ending_a_run_stops_driver_and_vms() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "{\n  nodes.server = { };\n  testScript = ''\n    def test_slow(server):\n        server.succeed(\"sleep 60\")\n        import time\n        time.sleep(60)\n  '';\n}\n";
+    let (file, driver) = test_with_driver(dir.path(), text);
+    let qemu = qemu();
+    for way in ["$/cancelRequest", "shutdown", "stdin closed", "SIGTERM", "SIGKILL"] {
+        let xdg = runtime_dir(&dir.path().join(way.replace(['/', '$', ' '], "_")));
+        let mut c = Client::start_with_env(&[
+            ("NIXOS_TEST_RUN", runner().to_str().unwrap()),
+            ("NIXOS_TEST_DRIVER", driver.to_str().unwrap()),
+            ("FAKE_DRIVER_QEMU", qemu.as_str()),
+            ("XDG_RUNTIME_DIR", xdg.as_str()),
+        ]);
+        c.initialize(&["utf-16"]);
+        let uri = format!("file://{}", file.display());
+        c.open(&uri, text);
+        let lenses = c.result("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
+        let args = lenses[1]["command"]["arguments"].clone();
+        c.send(&json!({ "jsonrpc": "2.0", "id": 100, "method": "workspace/executeCommand", "params": { "command": "nixos-test.run", "arguments": args } }));
+        c.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["message"].as_str().is_some_and(|s| s.starts_with("test_slow")));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !qemu.is_empty() && qemus_under(&xdg) == 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(!processes_under(&xdg).is_empty(), "{way}: the run is going");
+        match way {
+            "$/cancelRequest" => c.notify("$/cancelRequest", json!({ "id": 100 })),
+            "shutdown" => c.shutdown(),
+            "stdin closed" => c.close_stdin(),
+            signal => {
+                let name = if signal == "SIGTERM" { "-TERM" } else { "-KILL" };
+                Command::new("kill").arg(name).arg(c.pid().to_string()).status().unwrap();
+            }
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !processes_under(&xdg).is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        assert_eq!(processes_under(&xdg), Vec::<String>::new(), "{way}: nothing of the run survives");
+    }
 }

@@ -51,7 +51,8 @@ pub fn screenshot_name(test: &str, machine: &str) -> String {
     let (t, m) = (clean(test), clean(machine));
     let mut name = format!("{t}-{m}");
     if name.len() > 120 {
-        let hash = test.bytes().chain(machine.bytes()).fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        let hash =
+            test.bytes().chain(machine.bytes()).fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
         name = format!("{}-{}-{hash:016x}", &t[..t.len().min(60)], &m[..m.len().min(30)]);
     }
     format!("{name}.png")

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use nixos_test_analysis::line_index::{Encoding, LineIndex};
-use nixos_test_fs::{DiskLoader, MAX_FILE_BYTES};
 use nixos_test_analysis::source_map::{FileId, TextSize};
 use nixos_test_analysis::{Config, model};
+use nixos_test_fs::{DiskLoader, MAX_FILE_BYTES};
 
 use crate::events::Location;
 

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 pub struct Client {
     child: Child,
-    stdin: ChildStdin,
+    stdin: Option<ChildStdin>,
     inbox: Receiver<Value>,
     next_id: i64,
     /// Notifications received while waiting for responses.
@@ -68,12 +68,14 @@ impl Client {
                 }
             }
         });
-        Client { child, stdin, inbox, next_id: 0, notes: Vec::new() }
+        Client { child, stdin: Some(stdin), inbox, next_id: 0, notes: Vec::new() }
     }
 
     pub fn send_raw(&mut self, body: &str) {
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{}", body.len(), body).expect("write");
-        self.stdin.flush().expect("flush");
+        if let Some(stdin) = &mut self.stdin {
+            write!(stdin, "Content-Length: {}\r\n\r\n{}", body.len(), body).expect("write");
+            stdin.flush().expect("flush");
+        }
     }
 
     pub fn send(&mut self, msg: &Value) {
@@ -102,6 +104,7 @@ impl Client {
                     // A request from the server (e.g. progress): accept it.
                     let rid = m["id"].clone();
                     self.send(&json!({ "jsonrpc": "2.0", "id": rid, "result": null }));
+                    self.notes.push(m);
                 }
                 Ok(m) => self.notes.push(m),
                 Err(RecvTimeoutError::Timeout) => panic!("no response to request {id}"),
@@ -117,17 +120,14 @@ impl Client {
     }
 
     pub fn initialize(&mut self, encodings: &[&str]) -> Value {
-        let r = self.result(
-            "initialize",
-            json!({
-                "processId": null,
-                "rootUri": null,
-                "capabilities": {
-                    "general": { "positionEncodings": encodings },
-                    "textDocument": { "completion": { "completionItem": { "snippetSupport": true } } }
-                }
-            }),
-        );
+        self.initialize_with(json!({
+            "general": { "positionEncodings": encodings },
+            "textDocument": { "completion": { "completionItem": { "snippetSupport": true } } }
+        }))
+    }
+
+    pub fn initialize_with(&mut self, capabilities: Value) -> Value {
+        let r = self.result("initialize", json!({ "processId": null, "rootUri": null, "capabilities": capabilities }));
         self.notify("initialized", json!({}));
         r
     }
@@ -174,6 +174,31 @@ impl Client {
                 return m["params"]["diagnostics"].as_array().cloned().unwrap_or_default();
             }
             self.notes.push(m);
+        }
+    }
+
+    /// Closes the server's stdin, as an editor that goes away does.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// The server's exit status, once it has exited (waits up to `wait`).
+    pub fn exit_status(&mut self, wait: Duration) -> Option<i32> {
+        let end = Instant::now() + wait;
+        while Instant::now() < end {
+            if let Ok(Some(s)) = self.child.try_wait() {
+                return s.code();
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
+    /// Writes raw bytes to the server's stdin (broken frames).
+    pub fn write_bytes(&mut self, bytes: &[u8]) {
+        if let Some(stdin) = &mut self.stdin {
+            let _ = stdin.write_all(bytes);
+            let _ = stdin.flush();
         }
     }
 
