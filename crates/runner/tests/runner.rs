@@ -56,6 +56,7 @@ fn run(args: &[&str], driver: &Path, out: &Path) -> (Output, Vec<Value>) {
         .args(["--format", "json", "--out"])
         .arg(out)
         .env("FAKE_DRIVER_QEMU", qemu().unwrap_or_default())
+        .env("XDG_RUNTIME_DIR", out.parent().unwrap())
         .output()
         .unwrap();
     let events = String::from_utf8_lossy(&o.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
@@ -66,8 +67,11 @@ fn of(events: &[Value], kind: &str) -> Vec<Value> {
     events.iter().filter(|e| e["event"] == kind).cloned().collect()
 }
 
+/// QEMUs of the run writing to `out`: their QMP sockets are in the run's
+/// private socket directory, under `XDG_RUNTIME_DIR` (the parent of `out`
+/// in these tests).
 fn qemus_of(out: &Path) -> usize {
-    let needle = out.join("qmp").display().to_string();
+    let needle = out.parent().unwrap().join("ntr-").display().to_string();
     let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
     String::from_utf8_lossy(&ps.stdout).lines().filter(|l| l.contains("qemu-system") && l.contains(&needle)).count()
 }
@@ -195,6 +199,7 @@ fn ctrl_c_stops_the_driver_and_every_qemu() {
         .args(["--format", "json", "--out"])
         .arg(&out)
         .env("FAKE_DRIVER_QEMU", qemu().unwrap_or_default())
+        .env("XDG_RUNTIME_DIR", dir.path())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -213,4 +218,93 @@ fn ctrl_c_stops_the_driver_and_every_qemu() {
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
     assert!(stdout.contains("\"status\":\"cancelled\""), "{stdout}");
     assert_eq!(qemus_of(&out), 0, "no QEMU outlives a cancelled run");
+}
+
+/// A fake `nix-build` first on PATH: `body` is its shell script.
+fn fake_nix_build(dir: &Path, body: &str) -> String {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let f = bin.join("nix-build");
+    std::fs::write(&f, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&f, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default())
+}
+
+/// The file is handed to Nix as a value: a relative name without a slash
+/// and a name with spaces and quotes work. Real Nix evaluates the runner's
+/// expression (through `nix-instantiate`, with a stand-in `<nixpkgs>`).
+#[test]
+fn test_files_are_passed_to_nix_as_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let nixpkgs = dir.path().join("nixpkgs");
+    std::fs::create_dir_all(&nixpkgs).unwrap();
+    std::fs::write(
+        nixpkgs.join("default.nix"),
+        "{ ... }: { testers.runNixOSTest = m: { driver = \"/nix/store/fake-driver-of-${m.name}\"; }; }",
+    )
+    .unwrap();
+    let path = fake_nix_build(
+        dir.path(),
+        &format!("shift; exec nix-instantiate --eval --strict -I nixpkgs={} \"$@\" | tr -d '\"'", nixpkgs.display()),
+    );
+    for name in ["web.nix", "my \"odd\" test ${x}.nix"] {
+        std::fs::write(
+            dir.path().join(name),
+            "{ name = \"web\"; nodes.server = { }; testScript = ''\n  def test_a(server):\n      pass\n''; }",
+        )
+        .unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_nixos-test-run"))
+            .args(["--format", "json", "--out", "out", name])
+            .current_dir(dir.path())
+            .env("PATH", &path)
+            .env("NIX_STATE_DIR", dir.path().join("nix-state"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(text.contains("\"status\":\"done\",\"message\":\"/nix/store/fake-driver-of-web\""), "{name}: {text}");
+    }
+}
+
+/// A signal during the Nix build stops the build too, with an `end` event.
+#[test]
+fn cancelling_during_the_build_stops_nix() {
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("nix-build.pid");
+    let path = fake_nix_build(dir.path(), &format!("echo $$ > {}\nexec sleep 60", pidfile.display()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nixos-test-run"))
+        .arg(example("fixtures-webserver.nix"))
+        .args(["--format", "json", "--out"])
+        .arg(dir.path().join("out"))
+        .env("PATH", &path)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !pidfile.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let nix_pid = std::fs::read_to_string(&pidfile).unwrap().trim().to_string();
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(2));
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    assert!(stdout.contains("\"event\":\"end\"") && stdout.contains("cancelled"), "{stdout}");
+    let alive = Command::new("kill").args(["-0", &nix_pid]).status().unwrap().success();
+    assert!(!alive, "nix-build outlived the cancelled run");
+}
+
+/// An output directory another user could write to is refused.
+#[test]
+fn a_shared_output_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::set_permissions(&out, std::os::unix::fs::PermissionsExt::from_mode(0o1777)).unwrap();
+    let d = driver(dir.path(), "", &["server"]);
+    let (o, _) = run(&[example("fixtures-webserver.nix").to_str().unwrap()], &d, &out);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("writable by other users"));
+    assert!(!out.join("nixos_test_pytest.py").exists(), "nothing was written into it");
 }
