@@ -17,10 +17,12 @@ pub enum Encoding {
 }
 
 impl LineIndex {
+    /// Lines end at `\n`, `\r\n` and a lone `\r`, as the LSP counts them.
     pub fn new(text: &str) -> LineIndex {
         let mut starts = vec![0];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
+        let bytes = text.as_bytes();
+        for (i, b) in bytes.iter().enumerate() {
+            if *b == b'\n' || (*b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
                 starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
             }
         }
@@ -44,7 +46,8 @@ impl LineIndex {
         (u32::try_from(line).unwrap_or(u32::MAX), u32::try_from(col).unwrap_or(u32::MAX))
     }
 
-    /// The byte offset of a 0-based line and column, clamped into the text.
+    /// The byte offset of a 0-based line and column, clamped into the line:
+    /// a column past its end is the end of its text, before `\r\n`.
     pub fn offset(&self, text: &str, line: u32, col: u32, enc: Encoding) -> TextSize {
         let Some(&start) = self.starts.get(line as usize) else {
             return TextSize::from(self.text_len);
@@ -53,7 +56,7 @@ impl LineIndex {
         let line_text = &text[start as usize..end as usize];
         let mut units = 0u32;
         for (i, c) in line_text.char_indices() {
-            if units >= col || c == '\n' {
+            if units >= col || c == '\n' || c == '\r' {
                 return TextSize::from(start + u32::try_from(i).unwrap_or(0));
             }
             units += match enc {
@@ -66,5 +69,21 @@ impl LineIndex {
 
     pub fn line_count(&self) -> usize {
         self.starts.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crlf_and_lone_cr_end_lines() {
+        let text = "a\r\nbc\rd\ne";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_count(), 4);
+        assert_eq!(idx.position(text, TextSize::from(6), Encoding::Utf16), (2, 0));
+        // Past the end of a CRLF line: before the CR, never between CR and LF.
+        assert_eq!(idx.offset(text, 0, 99, Encoding::Utf16), TextSize::from(1));
+        assert_eq!(idx.offset(text, 1, 99, Encoding::Utf8), TextSize::from(5));
     }
 }

@@ -110,6 +110,23 @@ impl Backend {
         }))
     }
 
+    /// Ends the server when the client's process is gone (the protocol's
+    /// `processId`), even if nobody closes its stdin: runs are stopped first.
+    fn watch_client(&self, pid: u32) {
+        let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) else { return };
+        let this = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if rustix::process::test_kill_process(pid).is_err_and(|e| e == rustix::io::Errno::SRCH) {
+                    tracing::warn!("the client (pid {}) is gone: exiting", pid.as_raw_nonzero());
+                    this.stop_runs(Duration::from_secs(10)).await;
+                    std::process::exit(1);
+                }
+            }
+        });
+    }
+
     /// Whether `shutdown` came before the end of the session.
     pub fn was_shut_down(&self) -> bool {
         self.0.shut_down.load(std::sync::atomic::Ordering::SeqCst)
@@ -425,6 +442,9 @@ impl LanguageServer for Backend {
             .and_then(|i| i.snippet_support)
             .unwrap_or(false);
         let progress = params.capabilities.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false);
+        if let Some(pid) = params.process_id {
+            self.watch_client(pid);
+        }
         if let Ok(mut s) = self.0.session.write() {
             *s = Session { encoding, snippets, progress };
         }

@@ -206,3 +206,35 @@ fn nothing_is_published_for_a_closed_document() {
     assert_eq!(last.map(|m| m["params"]["diagnostics"].as_array().unwrap().len()), Some(0), "the closed document is left clean");
     c.shutdown();
 }
+
+/// The server ends when the client process named in `initialize` dies,
+/// even though nobody closes its stdin.
+#[test]
+fn the_server_follows_its_client_process() {
+    let mut client_process = std::process::Command::new("sleep").arg("1").spawn().unwrap();
+    let mut c = Client::start();
+    let r = c.request("initialize", json!({ "processId": client_process.id(), "rootUri": null, "capabilities": {} }));
+    assert!(r.get("result").is_some(), "{r}");
+    client_process.wait().unwrap();
+    assert!(c.exit_status(Duration::from_secs(10)).is_some(), "the server outlived its client");
+}
+
+/// Edits at columns past the end of CRLF lines land before the CR, and a
+/// lone CR ends a line, as the protocol counts lines.
+#[test]
+fn line_ends_are_counted_as_the_protocol_does() {
+    let mut c = Client::start();
+    c.initialize(&["utf-16"]);
+    let uri = "file:///tmp/crlf.nix";
+    c.open(uri, "{\r\n}\rx\n");
+    c.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [
+            { "range": { "start": pos(0, 50), "end": pos(0, 50) }, "text": "X" },
+            { "range": { "start": pos(2, 0), "end": pos(2, 1) }, "text": "y" }
+        ] }),
+    );
+    let text = c.result("nixos-test/documentText", json!({ "uri": uri }));
+    assert_eq!(text, "{X\r\n}\ry\n");
+    c.shutdown();
+}
