@@ -79,8 +79,17 @@ fn setup() -> Result<()> {
     if !tools_dir().join("venv/bin/pytest").exists() {
         run(Command::new(tools_dir().join("venv/bin/pip")).args(["install", "-q", "pytest"]))?;
     }
+    // The ty `--type-check` is tested with (pinned: ty is pre-1.0).
+    let ty = tools_dir().join("venv/bin/ty");
+    let ty_version = Command::new(&ty).arg("--version").output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    if !ty_version.is_ok_and(|v| v.trim() == format!("ty {TY_VERSION}")) {
+        run(Command::new(tools_dir().join("venv/bin/pip")).args(["install", "-q", &format!("ty=={TY_VERSION}")]))?;
+    }
     Ok(())
 }
+
+/// The ty release the type check is tested with (see `nixos-test-lint --version`).
+const TY_VERSION: &str = "0.0.104";
 
 /// Whether we run as root (`id -u` prints 0).
 fn is_root() -> bool {
@@ -103,7 +112,7 @@ fn shared() -> Option<PathBuf> {
 /// `cargo test` for the workspace, told where the shared material is.
 fn cargo_test() -> Result<()> {
     let mut c = cargo();
-    c.args(["test", "--workspace"]).env("NVIM", tools_dir().join("venv/bin/nvim"));
+    c.args(["test", "--workspace"]).env("NVIM", tools_dir().join("venv/bin/nvim")).env("NIXOS_TEST_TY", tools_dir().join("venv/bin/ty"));
     match shared() {
         Some(dir) => {
             c.env("NIXOS_TEST_TOOLS_SHARED", dir);

@@ -31,6 +31,12 @@ pub struct Settings {
     /// may read (relative to the configuration file; absolute once loaded).
     #[serde(default)]
     pub read_roots: Vec<String>,
+    /// Type-check scripts with ty as the NixOS build does (`--type-check`).
+    #[serde(default)]
+    pub type_check: bool,
+    /// The ty executable (a name on PATH, or a path relative to this file).
+    #[serde(default)]
+    pub ty: Option<String>,
 }
 
 /// Settings with the ruff rule list resolved once.

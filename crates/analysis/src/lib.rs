@@ -15,6 +15,7 @@ pub mod python;
 pub mod rules;
 pub mod source_map;
 pub mod suggest;
+pub mod typecheck;
 
 pub use analysis::{Analysis, CONFIG_FILE_NAMES, Config, Script, Settings, analyze, lint, model, noqa, parse_script};
 pub use limits::ANALYSIS_STACK_BYTES;

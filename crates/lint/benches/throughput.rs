@@ -69,6 +69,26 @@ fn main() {
         runs,
     );
     let rss = peak_rss(bin, &nix_dir);
+    // BENCH_BASELINE: another build of the linter (e.g. main before a
+    // change), measured in the same run on the same corpus.
+    if let Some(base) = std::env::var_os("BENCH_BASELINE").map(PathBuf::from) {
+        let theirs = measure(
+            || {
+                let mut c = Command::new(&base);
+                c.args(["--no-config", "--format", "json"]).arg(&nix_dir);
+                c
+            },
+            runs,
+        );
+        let base_rss = peak_rss(&base, &nix_dir);
+        println!(
+            "baseline {}: {:.3} s median of {runs}, peak RSS {:.1} MB; this build / baseline = {:.2}",
+            base.display(),
+            theirs.as_secs_f64(),
+            base_rss as f64 / 1024.0,
+            ours.as_secs_f64() / theirs.as_secs_f64()
+        );
+    }
     let secs = ours.as_secs_f64();
     println!(
         "corpus: {n} files, {:.1} MB of Nix, {lines} lines of Python; {} cores",

@@ -90,4 +90,13 @@ pub struct Args {
 
     #[arg(long, value_enum, default_value = "auto")]
     pub color: Color,
+
+    /// Also type-check every fully known script with ty, as the NixOS build
+    /// does (or `type-check = true` in the configuration file).
+    #[arg(long)]
+    pub type_check: bool,
+
+    /// The ty executable for --type-check (default: the `ty` setting, then `ty` on PATH).
+    #[arg(long, env = "NIXOS_TEST_TY", value_name = "PATH")]
+    pub ty: Option<std::path::PathBuf>,
 }

@@ -6,12 +6,12 @@ mod args;
 mod config;
 mod discover;
 mod output;
+mod typecheck;
 
 use std::io::{Read, Write};
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use nixos_test_analysis::diagnostics::Severity;
 use nixos_test_analysis::{Analysis, Config, lint};
 
@@ -34,7 +34,7 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = parse_args();
     match run(args) {
         Ok(code) => code,
         Err(e) => {
@@ -42,6 +42,20 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The arguments; `--version` also names the ty that `--type-check` would run.
+fn parse_args() -> Args {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut cmd = Args::command();
+    if std::env::args().skip(1).any(|a| a == "--version" || a == "-V") {
+        let ty = typecheck::find_ty(None, None).ok();
+        let ty = ty.as_deref().and_then(typecheck::version).unwrap_or_else(|| "not found".into());
+        let text = format!("{} (type check: {ty}; tested with ty {})", env!("CARGO_PKG_VERSION"), typecheck::TESTED_TY);
+        cmd = cmd.version(&*Box::leak(text.into_boxed_str()));
+    }
+    let matches = cmd.get_matches();
+    Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 /// Reads an input once; `Ok(None)` for a walked file that holds no test.
@@ -70,6 +84,12 @@ const ANALYSIS_STACK: usize = nixos_test_analysis::ANALYSIS_STACK_BYTES;
 
 fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(code) = &args.explain {
+        if let Some(rule) = code.strip_prefix("ty:") {
+            println!(
+                "{code}: a finding of ty's type check (`--type-check`), mapped to the Nix source.\n\nThe NixOS build runs ty on every testScript (unless `skipTypeCheck = true`). The rule is ty's own: https://docs.astral.sh/ty/reference/rules/#{rule}"
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
         return match nixos_test_analysis::rules::explain(code) {
             Some(text) => {
                 println!("{text}");
@@ -84,7 +104,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     let pool = rayon::ThreadPoolBuilder::new().stack_size(ANALYSIS_STACK).build()?;
     let mut io_errors = false;
 
-    let outcomes: Vec<Outcome> = if args.stdin {
+    let mut outcomes: Vec<Outcome> = if args.stdin {
         let text = read_stdin()?;
         let name = args.stdin_filename.clone().unwrap_or_else(|| "<stdin>".into());
         vec![pool.install(|| Outcome::Analysed(Box::new(lint(&name, &text, &loader, &config))))]
@@ -116,6 +136,17 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         outcomes
     };
+
+    if (args.type_check || config.settings.type_check) && !args.show_script {
+        let checked = typecheck::find_ty(args.ty.as_deref(), config.settings.ty.as_deref())
+            .and_then(|ty| typecheck::check(&mut outcomes, &ty, config.generation()));
+        if let Err(e) = checked {
+            // The other findings are still printed; the exit status says
+            // the type check did not happen.
+            eprintln!("nixos-test-lint: error: {e:#}");
+            io_errors = true;
+        }
+    }
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -4,7 +4,11 @@
 
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
+mod support;
+
 use std::path::Path;
+
+use support::shared_dir;
 
 use nixos_test_analysis::diagnostics::Severity;
 use nixos_test_analysis::nix::{FileLoader, ScriptStatus, read_path};
@@ -51,19 +55,4 @@ fn realworld_tests_lint_without_errors() {
     // Figures as of this writing; a drop means extraction regressed.
     assert!(tests >= 80, "{tests} tests found");
     assert!(known >= tests - 2, "{known} of {tests} extracted, {unknown} unknown");
-}
-
-/// Material from outside the repository (`../shared` beside this clone in
-/// CI, or `NIXOS_TEST_TOOLS_SHARED`); absent in a user's clone, where the
-/// test says so and passes.
-fn shared_dir(name: &str) -> Option<std::path::PathBuf> {
-    let base = std::env::var_os("NIXOS_TEST_TOOLS_SHARED")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    let dir = base.join(name);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    eprintln!("SKIPPED: {} is absent (set NIXOS_TEST_TOOLS_SHARED to the shared material)", dir.display());
-    None
 }

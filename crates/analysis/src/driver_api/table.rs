@@ -525,4 +525,21 @@ fn others(t: &mut Table) {
     ] {
         t.a(Driver, name, "Any", doc);
     }
+    // Driver attributes of the 2026 generations (driver-audit D2, D3).
+    for (name, doc) in [
+        ("machines_qemu", "The VMs."),
+        ("machines_nspawn", "The containers."),
+        ("race_timer", "The global timeout's timer."),
+        ("debug", "The debug hook."),
+    ] {
+        t.a(Driver, name, "Any", doc).gens(Split, Newest);
+    }
+    for (name, doc) in [
+        ("config", "The driver's configuration (from `--config`)."),
+        ("keep_machine_state", "Whether machine state is kept between runs."),
+        ("interactive", "Whether the driver runs interactively."),
+        ("vhost_vsock", "The vsock devices of the SSH backdoor."),
+    ] {
+        t.a(Driver, name, "Any", doc).gens(Newest, Newest);
+    }
 }
