@@ -226,6 +226,64 @@ pub struct TyFinding {
     pub end: (u32, u32),
 }
 
+/// The Python the 2026 drivers run, and so what ty checks against.
+pub const PYTHON_VERSION: &str = "3.13";
+
+/// The arguments of `ty check` over a directory of prepared files: one JSON
+/// report (GitLab's format, positions only are relied on), never a failing
+/// exit status for findings.
+pub const TY_ARGS: &[&str] = &["check", "--output-format", "gitlab", "--no-progress", "--exit-zero", "--python-version", PYTHON_VERSION];
+
+#[derive(serde::Deserialize)]
+struct GitlabFinding {
+    check_name: String,
+    description: String,
+    severity: String,
+    location: GitlabLocation,
+}
+
+#[derive(serde::Deserialize)]
+struct GitlabLocation {
+    path: String,
+    positions: GitlabPositions,
+}
+
+#[derive(serde::Deserialize)]
+struct GitlabPositions {
+    begin: GitlabPosition,
+    end: GitlabPosition,
+}
+
+#[derive(serde::Deserialize)]
+struct GitlabPosition {
+    line: u32,
+    column: u32,
+}
+
+/// ty's report: each finding with the file name (last path component) it
+/// is in.
+pub fn parse_report(json: &[u8]) -> Result<Vec<(String, TyFinding)>, String> {
+    let found: Vec<GitlabFinding> = serde_json::from_slice(json).map_err(|e| format!("unexpected output from ty: {e}"))?;
+    Ok(found
+        .into_iter()
+        .map(|f| {
+            let file = f.location.path.rsplit('/').next().unwrap_or_default().to_string();
+            let finding = TyFinding {
+                rule: f.check_name,
+                message: f.description,
+                severity: match f.severity.as_str() {
+                    "info" => Severity::Info,
+                    "minor" => Severity::Warning,
+                    _ => Severity::Error,
+                },
+                start: (f.location.positions.begin.line, f.location.positions.begin.column),
+                end: (f.location.positions.end.line, f.location.positions.end.column),
+            };
+            (file, finding)
+        })
+        .collect())
+}
+
 /// The byte offset in `text` of a 1-based line and character column.
 fn offset_of(text: &str, line: u32, col: u32) -> Option<TextSize> {
     let start: usize = text.split_inclusive('\n').take(line.checked_sub(1)? as usize).map(str::len).sum();
@@ -257,21 +315,28 @@ pub fn map_back(a: &Analysis, p: &Prepared, f: &TyFinding) -> Option<Diagnostic>
     })
 }
 
-/// Adds ty's findings to `a`, ours first: one that overlaps a finding of
-/// ours in the same place is the same mistake and is dropped.
-pub fn merge(a: &mut Analysis, found: Vec<Diagnostic>) {
+/// Our findings and ty's, ours first: one of ty's that overlaps a finding
+/// of ours in the same place is the same mistake and is dropped.
+pub fn merged(ours: &[Diagnostic], found: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut all = ours.to_vec();
     for d in found {
-        let duplicate = a.diagnostics.iter().any(|o| {
+        let duplicate = ours.iter().any(|o| {
             o.severity >= Severity::Warning
                 && o.range.file == d.range.file
                 && o.test == d.test
                 && o.range.range.intersect(d.range.range).is_some()
         });
         if !duplicate {
-            a.diagnostics.push(d);
+            all.push(d);
         }
     }
-    a.diagnostics.sort_by_key(|d| (d.range.file != crate::source_map::FileId::Nix, d.range.range.start(), d.range.range.end()));
+    all.sort_by_key(|d| (d.range.file != crate::source_map::FileId::Nix, d.range.range.start(), d.range.range.end()));
+    all
+}
+
+/// Adds ty's findings to `a` (see [`merged`]).
+pub fn merge(a: &mut Analysis, found: Vec<Diagnostic>) {
+    a.diagnostics = merged(&a.diagnostics, found);
 }
 
 #[cfg(test)]

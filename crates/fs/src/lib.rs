@@ -13,8 +13,10 @@
 
 mod config;
 mod loader;
+mod program;
 mod read;
 
 pub use config::{ConfigError, find_config, load_settings};
 pub use loader::{DiskLoader, repository_root};
+pub use program::find_program;
 pub use read::{MAX_CONFIG_BYTES, MAX_FILE_BYTES, ReadError, read_bytes, read_text};

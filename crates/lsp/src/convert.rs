@@ -78,10 +78,15 @@ fn diagnostic(d: &ADiag, lines: &Lines<'_>) -> lsp::Diagnostic {
 
 /// Diagnostics per file: the Nix document and any `.py` it reads.
 pub fn diagnostics(a: &Analysis, uri: &Uri, enc: Encoding) -> HashMap<Uri, Vec<lsp::Diagnostic>> {
+    diagnostics_of(a, &a.diagnostics, uri, enc)
+}
+
+/// `list` (diagnostics on `a`'s files) by the URI of the file each is in.
+pub fn diagnostics_of(a: &Analysis, list: &[ADiag], uri: &Uri, enc: Encoding) -> HashMap<Uri, Vec<lsp::Diagnostic>> {
     let mut out: HashMap<Uri, Vec<lsp::Diagnostic>> = HashMap::new();
     out.insert(uri.clone(), Vec::new());
     let nix = Lines::of(a, enc);
-    for d in &a.diagnostics {
+    for d in list {
         let test = d.test.unwrap_or(0);
         if d.range.file == FileId::Nix {
             out.entry(uri.clone()).or_default().push(diagnostic(d, &nix));

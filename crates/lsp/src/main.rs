@@ -6,6 +6,7 @@ mod convert;
 mod documents;
 mod server;
 mod transport;
+mod typecheck;
 
 use tower_lsp_server::{LspService, Server};
 

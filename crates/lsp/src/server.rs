@@ -22,6 +22,7 @@ use tower_lsp_server::{Client, LanguageServer};
 use crate::capabilities::{self, RUN_COMMAND};
 use crate::convert::{self, Lines};
 use crate::documents::{Change, Document, Need, analyze_guarded};
+use crate::typecheck::TypeChecker;
 
 /// How long diagnostics wait for typing to pause.
 const DEBOUNCE: Duration = Duration::from_millis(60);
@@ -31,6 +32,10 @@ struct Session {
     snippets: bool,
     /// The client takes `window/workDoneProgress/create`.
     progress: bool,
+    /// `initializationOptions.typeCheck`: run the build's type check.
+    type_check: bool,
+    /// `initializationOptions.ty`: the ty executable.
+    ty: Option<String>,
 }
 
 struct Inner {
@@ -44,6 +49,11 @@ struct Inner {
     runs: DashMap<String, u32>,
     /// `shutdown` was received (then `exit` ends the process with 0).
     shut_down: std::sync::atomic::AtomicBool,
+    /// The build's type check (opt-in), and its findings per document
+    /// version; told once when ty is missing.
+    typecheck: Option<TypeChecker>,
+    ty_found: DashMap<Uri, (i32, Vec<nixos_test_analysis::diagnostics::Diagnostic>)>,
+    ty_missing_told: std::sync::atomic::AtomicBool,
 }
 
 /// The runner of one run. However the run ends on the server's side (the
@@ -103,11 +113,50 @@ impl Backend {
             client,
             docs: DashMap::new(),
             configs: DashMap::new(),
-            session: RwLock::new(Session { encoding: Encoding::Utf16, snippets: false, progress: false }),
+            session: RwLock::new(Session { encoding: Encoding::Utf16, snippets: false, progress: false, type_check: false, ty: None }),
             run_failures: DashMap::new(),
             runs: DashMap::new(),
             shut_down: std::sync::atomic::AtomicBool::new(false),
+            typecheck: TypeChecker::new().map_err(|e| tracing::warn!("no type check: {e}")).ok(),
+            ty_found: DashMap::new(),
+            ty_missing_told: std::sync::atomic::AtomicBool::new(false),
         }))
+    }
+
+    /// Runs the build's type check on `a` when it is enabled, then publishes
+    /// again with its findings (if `version` is still current).
+    fn type_check(&self, uri: Uri, version: i32, a: Arc<Analysis>, g: Generation) {
+        let (from_client, client_ty) = self.0.session.read().map(|s| (s.type_check, s.ty.clone())).unwrap_or_default();
+        let config = self.config_for(&a.path);
+        if !(from_client || config.settings.type_check) || self.0.typecheck.is_none() {
+            return;
+        }
+        let Some(ty) = crate::typecheck::find_ty(client_ty.as_deref(), config.settings.ty.as_deref()) else {
+            if !self.0.ty_missing_told.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                let client = self.0.client.clone();
+                tokio::spawn(async move {
+                    client
+                        .show_message(
+                            MessageType::WARNING,
+                            "nixos-test-lsp: the type check is on but ty was not found (pip install ty, or set `ty`)",
+                        )
+                        .await;
+                });
+            }
+            return;
+        };
+        let this = self.clone();
+        tokio::spawn(async move {
+            let Some(checker) = this.0.typecheck.as_ref() else { return };
+            match checker.check(&a, g, &ty).await {
+                Ok(found) if this.is_current(&uri, version) => {
+                    this.0.ty_found.insert(uri.clone(), (version, found));
+                    Box::pin(this.publish(uri, version)).await;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("type check: {e}"),
+            }
+        });
     }
 
     /// Ends the server when the client's process is gone (the protocol's
@@ -222,13 +271,21 @@ impl Backend {
             return;
         }
         match result {
-            Ok(Some((a, _))) => {
-                for (u, mut diags) in convert::diagnostics(&a, &uri, self.encoding()) {
+            Ok(Some((a, g))) => {
+                let found = self.0.ty_found.get(&uri).filter(|f| f.0 == version).map(|f| f.1.clone());
+                let all = match &found {
+                    Some(found) => std::borrow::Cow::Owned(nixos_test_analysis::typecheck::merged(&a.diagnostics, found.clone())),
+                    None => std::borrow::Cow::Borrowed(a.diagnostics.as_slice()),
+                };
+                for (u, mut diags) in convert::diagnostics_of(&a, &all, &uri, self.encoding()) {
                     if let Some(failures) = self.0.run_failures.get(&u) {
                         diags.extend(failures.iter().cloned());
                     }
                     let v = (u == uri).then_some(version);
                     self.0.client.publish_diagnostics(u, diags, v).await;
+                }
+                if found.is_none() {
+                    self.type_check(uri, version, a, g);
                 }
             }
             Ok(None) => self.0.client.publish_diagnostics(uri, Vec::new(), Some(version)).await,
@@ -442,11 +499,14 @@ impl LanguageServer for Backend {
             .and_then(|i| i.snippet_support)
             .unwrap_or(false);
         let progress = params.capabilities.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false);
+        let options = params.initialization_options.unwrap_or_default();
+        let type_check = options.get("typeCheck").and_then(Value::as_bool).unwrap_or(false);
+        let ty = options.get("ty").and_then(Value::as_str).map(String::from);
         if let Some(pid) = params.process_id {
             self.watch_client(pid);
         }
         if let Ok(mut s) = self.0.session.write() {
-            *s = Session { encoding, snippets, progress };
+            *s = Session { encoding, snippets, progress, type_check, ty };
         }
         Ok(InitializeResult {
             capabilities: capabilities::server(encoding),
@@ -505,6 +565,7 @@ impl LanguageServer for Backend {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         self.0.docs.remove(&params.text_document.uri);
+        self.0.ty_found.remove(&params.text_document.uri);
         self.0.client.publish_diagnostics(params.text_document.uri, Vec::new(), None).await;
     }
 
