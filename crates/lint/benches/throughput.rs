@@ -102,6 +102,54 @@ fn main() {
         nix_bytes as f64 / 1e6 / secs,
         rss as f64 / 1024.0
     );
+    // --type-check beside the plain lint: the 1,000 generated tests, and the
+    // real-world tests when the shared material is here.
+    if let Some(ty) = ty() {
+        let mut sets = vec![("generated", nix_dir.clone())];
+        let shared = std::env::var_os("NIXOS_TEST_TOOLS_SHARED")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+            .join("realworld");
+        if shared.is_dir() {
+            sets.push(("real-world", shared));
+        }
+        for (what, dir) in sets {
+            let args = |type_check: bool| {
+                let mut a: Vec<String> = vec!["--no-config".into(), "--format".into(), "json".into()];
+                if type_check {
+                    a.extend(["--type-check".into(), "--ty".into(), ty.display().to_string()]);
+                }
+                a.push(dir.display().to_string());
+                a
+            };
+            let plain = measure(
+                || {
+                    let mut c = Command::new(bin);
+                    c.args(args(false));
+                    c
+                },
+                runs,
+            );
+            let typed = measure(
+                || {
+                    let mut c = Command::new(bin);
+                    c.args(args(true));
+                    c
+                },
+                runs,
+            );
+            let (plain_rss, typed_rss) = (peak_rss_args(bin, &args(false)), peak_rss_args(bin, &args(true)));
+            println!(
+                "{what}: plain {:.3} s, {:.1} MB; --type-check {:.3} s, {:.1} MB (linter + ty)",
+                plain.as_secs_f64(),
+                plain_rss as f64 / 1024.0,
+                typed.as_secs_f64(),
+                typed_rss as f64 / 1024.0
+            );
+        }
+    } else {
+        println!("ty not found: `pip install ty` (or `cargo xtask setup`) for the --type-check figures");
+    }
     match ruff() {
         Some(ruff) => {
             let config = root.join("ruff.toml");
@@ -125,21 +173,38 @@ fn main() {
     }
 }
 
+fn ty() -> Option<PathBuf> {
+    let venv = PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/nixos-test-tools/venv/bin/ty");
+    std::env::var_os("NIXOS_TEST_TY").map(PathBuf::from).filter(|p| p.is_file()).or_else(|| venv.is_file().then_some(venv))
+}
+
 /// Peak RSS (KiB) of one run, from `/proc/<pid>/status` VmHWM sampled until exit.
 fn peak_rss(bin: &Path, dir: &Path) -> u64 {
-    let mut child =
-        Command::new(bin).args(["--no-config", "--format", "json"]).arg(dir).stdout(std::process::Stdio::null()).spawn().expect("spawn");
-    let status = format!("/proc/{}/status", child.id());
-    let mut peak = 0;
+    peak_rss_args(bin, &["--no-config".into(), "--format".into(), "json".into(), dir.display().to_string()])
+}
+
+fn hwm(pid: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|t| t.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// Peak RSS (KiB) of one run with `args`: the process's VmHWM plus the
+/// largest of its children's (ty, with `--type-check`), sampled until exit.
+fn peak_rss_args(bin: &Path, args: &[String]) -> u64 {
+    let mut child = Command::new(bin).args(args).stdout(std::process::Stdio::null()).spawn().expect("spawn");
+    let pid = child.id().to_string();
+    let (mut own, mut children) = (0, 0);
     loop {
-        if let Ok(text) = std::fs::read_to_string(&status)
-            && let Some(kb) =
-                text.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok())
-        {
-            peak = kb;
+        own = own.max(hwm(&pid));
+        if let Ok(list) = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")) {
+            for c in list.split_whitespace() {
+                children = children.max(hwm(c));
+            }
         }
         if child.try_wait().ok().flatten().is_some() {
-            return peak;
+            return own + children;
         }
         std::thread::sleep(Duration::from_millis(2));
     }

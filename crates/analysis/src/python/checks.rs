@@ -235,6 +235,12 @@ impl<'a> Checker<'a> {
     }
 
     fn check_call(&mut self, member: &Member, call: &ast::ExprCall, callee: TextRange) {
+        // The newest `sleep(secs=None, duration=None)` takes both as
+        // optional, but needs one of them.
+        if member.name == "sleep" && member.class != Class::Global && call.arguments.is_empty() {
+            let msg = "`sleep()` needs a duration: `sleep(duration=timedelta(seconds=...))`".to_string();
+            self.push("NT203", callee, msg, None);
+        }
         if member.kind != MemberKind::Function || member.signature.contains("*args: Any, **kwargs") {
             return;
         }
@@ -417,12 +423,47 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// `machines.succeed(...)`: a machine's member on a list of machines.
+    fn check_list_attribute(&mut self, global: &Member, name: &str, attr: &ast::Identifier) {
+        const LIST_METHODS: &[&str] =
+            &["append", "clear", "copy", "count", "extend", "index", "insert", "pop", "remove", "reverse", "sort"];
+        let is_machine_list = global.kind == MemberKind::Attribute && global.ty.starts_with("list[") && global.value_class.is_some();
+        let member = attr.id.as_str();
+        if is_machine_list && !LIST_METHODS.contains(&member) && self.machine_member(MachineTy::Any, member).is_some() {
+            let msg =
+                format!("`{name}` is a list of machines, which has no `{member}`: call it on each (`for m in {name}: m.{member}(...)`)");
+            self.push("NT201", attr.range, msg, None);
+        }
+    }
+
+    /// `rc, out = server.succeed(...)`: unpacking a single return value.
+    fn check_unpacking(&mut self, assign: &ast::StmtAssign) {
+        let [target @ (Expr::Tuple(_) | Expr::List(_))] = assign.targets.as_slice() else { return };
+        let Expr::Call(call) = &*assign.value else { return };
+        let Expr::Attribute(a) = &*call.func else { return };
+        let Expr::Name(recv) = &*a.value else { return };
+        let Resolved::Machine(ty, _) = self.resolve(&recv.id) else { return };
+        let Some(m) = self.machine_member(ty, &a.attr.id) else { return };
+        if m.kind == MemberKind::Function && matches!(m.ty.as_str(), "str" | "None" | "int" | "bool" | "float") {
+            let hint = if m.name == "succeed" { ": `execute` returns `(status, output)`" } else { "" };
+            let msg = format!("`{}.{}()` returns one `{}`, which cannot be unpacked{hint}", recv.id, m.name, m.ty);
+            self.push("NT206", target.range(), msg, None);
+        }
+    }
+
     fn function_scope(&self, params: &ast::Parameters, body: &[Stmt], is_test: bool) -> HashMap<String, Option<MachineTy>> {
         let mut locals = HashMap::new();
         for p in params.iter() {
             let name = p.name().id.to_string();
             let ty = if is_test { self.test.node(&name).map(|n| machine_ty_of_node(n.kind)) } else { None };
             locals.insert(name, ty);
+        }
+        for (name, ty) in super::scope::local_bindings(body, self.test) {
+            let merged = match locals.get(&name) {
+                Some(existing) if *existing != ty => None,
+                _ => ty,
+            };
+            locals.insert(name, merged);
         }
         let mut store = StoreNames::default();
         for s in body {
@@ -500,6 +541,10 @@ impl<'b> Visitor<'b> for Checker<'_> {
                 }
                 self.locals.pop();
             }
+            Stmt::Assign(assign) => {
+                self.check_unpacking(assign);
+                walk_stmt(self, stmt);
+            }
             Stmt::ClassDef(c) => {
                 self.locals.push(HashMap::new());
                 walk_stmt(self, stmt);
@@ -538,12 +583,16 @@ impl<'b> Visitor<'b> for Checker<'_> {
                 }
             }
             Expr::Attribute(a) => {
-                if let Expr::Name(recv) = &*a.value
-                    && let Resolved::Machine(ty, node) = self.resolve(&recv.id)
-                {
-                    self.visit_expr(&a.value);
-                    self.check_attribute(&recv.id, ty, node, &a.attr);
-                    return;
+                if let Expr::Name(recv) = &*a.value {
+                    match self.resolve(&recv.id) {
+                        Resolved::Machine(ty, node) => {
+                            self.visit_expr(&a.value);
+                            self.check_attribute(&recv.id, ty, node, &a.attr);
+                            return;
+                        }
+                        Resolved::Global(list) => self.check_list_attribute(list, &recv.id, &a.attr),
+                        Resolved::Other => {}
+                    }
                 }
                 walk_expr(self, expr);
             }
@@ -554,6 +603,10 @@ impl<'b> Visitor<'b> for Checker<'_> {
                             Resolved::Machine(ty, node) => {
                                 self.visit_expr(&a.value);
                                 self.check_attribute(&recv.id, ty, node, &a.attr).map(|m| (m, a.attr.range))
+                            }
+                            Resolved::Global(list) => {
+                                self.check_list_attribute(list, &recv.id, &a.attr);
+                                None
                             }
                             _ => {
                                 self.visit_expr(&call.func);

@@ -179,6 +179,15 @@ fn bind_target(target: &Expr, ty: Option<MachineTy>, scope: &mut ScriptScope) {
     }
 }
 
+/// Names a function body binds, typed as module-level ones are (loops over
+/// node lists, `create_machine`): the same rules inside a function.
+pub fn local_bindings(body: &[Stmt], test: &TestDef) -> HashMap<String, Option<MachineTy>> {
+    let mut scope = ScriptScope::default();
+    let any_container = test.nodes.iter().any(|n| n.kind == NodeKind::Container);
+    collect(body, &mut scope, test, any_container);
+    scope.module
+}
+
 /// Module-level bindings, descending into blocks but not into functions or
 /// classes (their bodies have their own scopes).
 fn collect(body: &[Stmt], scope: &mut ScriptScope, test: &TestDef, any_container: bool) {

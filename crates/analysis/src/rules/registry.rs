@@ -194,6 +194,21 @@ alice.succeed(42)
 ```python
 alice.succeed(\"42\")
 ```";
+"NT206" "single-value-unpacked" Error "## What it does
+Reports unpacking the result of a driver method that returns one value, e.g. `rc, out = server.succeed(...)`: `succeed` returns the command's output (`str`), not `(status, output)`.
+
+## Why is this bad?
+At run time it raises `ValueError` (too many values to unpack) unless the output happens to have exactly as many characters as there are names; neither ty nor pyflakes reports it.
+
+## Example
+```python
+rc, out = server.succeed(\"systemctl is-active sshd\")
+```
+
+## Use instead
+```python
+rc, out = server.execute(\"systemctl is-active sshd\")
+```";
 "NT301" "fixture-not-a-node" Error "## What it does
 Reports a parameter of a module-level `def test_...(...)` that names no node, no driver fixture (`driver`, `machines`, `vlan1`, ...), no pytest fixture and no `parametrize` argument.
 
