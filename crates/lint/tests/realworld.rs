@@ -6,8 +6,6 @@
 
 mod support;
 
-use std::path::Path;
-
 use support::shared_dir;
 
 use nixos_test_analysis::diagnostics::Severity;
