@@ -2,7 +2,7 @@
 //! CLI and the server. Per test: extract the script, parse it, run ruff and
 //! our checks, and map every finding back to the Nix source.
 
-use ruff_python_ast::ModModule;
+use ruff_python_ast::{ModModule, PythonVersion};
 use ruff_python_parser::{Mode, ParseOptions, Parsed, parse_unchecked};
 use ruff_text_size::{TextRange, TextSize};
 use std::sync::OnceLock;
@@ -37,6 +37,10 @@ pub struct Settings {
     /// The ty executable (a name on PATH, or a path relative to this file).
     #[serde(default)]
     pub ty: Option<String>,
+    /// The Python the driver runs (`"3.13"`): what the script is parsed and
+    /// checked as. Default: from the driver generation.
+    #[serde(default)]
+    pub python_version: Option<String>,
 }
 
 /// Settings with the ruff rule list resolved once.
@@ -44,24 +48,56 @@ pub struct Settings {
 pub struct Config {
     pub settings: Settings,
     ruff_rules: rules::ruff::RuffRules,
+    python: PythonVersion,
 }
 
 impl Config {
     pub fn new(settings: Settings) -> Result<Config, String> {
-        let ruff_rules = rules::ruff::rules_for(&settings.rules)?;
-        Ok(Config { settings, ruff_rules })
+        let python = match &settings.python_version {
+            Some(v) => parse_python_version(v)?,
+            None => default_python(settings.driver),
+        };
+        let ruff_rules = rules::ruff::rules_for(&settings.rules, python)?;
+        Ok(Config { settings, ruff_rules, python })
     }
 
     pub fn generation(&self) -> Generation {
         self.settings.driver
     }
+
+    /// The Python the script is parsed and checked as.
+    pub fn python(&self) -> PythonVersion {
+        self.python
+    }
+}
+
+/// The Python of the driver generation's nixpkgs: 3.12 up to 2025 (NixOS
+/// 25.05), 3.13 for the 2026 drivers.
+fn default_python(g: Generation) -> PythonVersion {
+    match g {
+        Generation::Classic => PythonVersion::PY312,
+        Generation::Split | Generation::Newest => PythonVersion::PY313,
+    }
+}
+
+fn parse_python_version(v: &str) -> Result<PythonVersion, String> {
+    let bad = || format!("python-version `{v}`: expected `3.<minor>`, e.g. \"3.13\"");
+    let (major, minor) = v.trim().split_once('.').ok_or_else(bad)?;
+    let (major, minor): (u8, u8) = (major.parse().map_err(|_| bad())?, minor.parse().map_err(|_| bad())?);
+    if major != 3 || !(7..=15).contains(&minor) {
+        return Err(bad());
+    }
+    Ok(PythonVersion { major, minor })
 }
 
 impl Default for Config {
     fn default() -> Config {
         // The default selection consists of known-good selectors.
-        Config::new(Settings::default())
-            .unwrap_or_else(|_| Config { settings: Settings::default(), ruff_rules: rules::ruff::RuffRules::new(Vec::new()) })
+        Config::new(Settings::default()).unwrap_or_else(|_| Config {
+            settings: Settings::default(),
+            ruff_rules: rules::ruff::RuffRules::new(Vec::new(), PythonVersion::PY313),
+            python: PythonVersion::PY313,
+        })
     }
 }
 
@@ -190,8 +226,8 @@ fn push_nix(
 }
 
 /// Parses a script, tolerating errors (a partial tree still serves the IDE).
-pub fn parse_script(text: &str) -> Option<Parsed<ModModule>> {
-    parse_unchecked(text, ParseOptions::from(Mode::Module)).try_into_module()
+pub fn parse_script(text: &str, python: PythonVersion) -> Option<Parsed<ModModule>> {
+    parse_unchecked(text, ParseOptions::from(Mode::Module).with_target_version(python)).try_into_module()
 }
 
 fn check_script(test: &TestDef, index: usize, config: &Config, mode: RunMode, out: &mut Vec<Diagnostic>) -> Option<Script> {
@@ -220,7 +256,7 @@ fn check_script(test: &TestDef, index: usize, config: &Config, mode: RunMode, ou
         push_nix(out, sel, "NT002", Severity::Info, msg, script.value_range, Some(index));
         return None;
     }
-    let parsed = parse_script(&script.text)?;
+    let parsed = parse_script(&script.text, config.python())?;
     let scope = ScriptScope::build(parsed.syntax(), test);
     if mode == RunMode::Model {
         return Some(Script { parsed, scope });

@@ -226,13 +226,17 @@ pub struct TyFinding {
     pub end: (u32, u32),
 }
 
-/// The Python the 2026 drivers run, and so what ty checks against.
-pub const PYTHON_VERSION: &str = "3.13";
-
-/// The arguments of `ty check` over a directory of prepared files: one JSON
-/// report (GitLab's format, positions only are relied on), never a failing
-/// exit status for findings.
-pub const TY_ARGS: &[&str] = &["check", "--output-format", "gitlab", "--no-progress", "--exit-zero", "--python-version", PYTHON_VERSION];
+/// The arguments of `ty check` over a directory of prepared files, for the
+/// configured Python: one JSON report (GitLab's format, positions only are
+/// relied on), never a failing exit status for findings.
+pub fn ty_args(config: &crate::Config) -> Vec<String> {
+    let v = config.python();
+    ["check", "--output-format", "gitlab", "--no-progress", "--exit-zero", "--python-version"]
+        .into_iter()
+        .map(String::from)
+        .chain([format!("{}.{}", v.major, v.minor)])
+        .collect()
+}
 
 #[derive(serde::Deserialize)]
 struct GitlabFinding {

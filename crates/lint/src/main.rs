@@ -139,7 +139,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     if (args.type_check || config.settings.type_check) && !args.show_script {
         let checked = typecheck::find_ty(args.ty.as_deref(), config.settings.ty.as_deref())
-            .and_then(|ty| typecheck::check(&mut outcomes, &ty, config.generation()));
+            .and_then(|ty| typecheck::check(&mut outcomes, &ty, &config));
         if let Err(e) = checked {
             // The other findings are still printed; the exit status says
             // the type check did not happen.

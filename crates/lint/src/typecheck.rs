@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use nixos_test_analysis::driver_api::Generation;
-use nixos_test_analysis::typecheck;
+use nixos_test_analysis::{Config, typecheck};
 
 use crate::Outcome;
 
@@ -30,7 +29,8 @@ pub fn version(ty: &Path) -> Option<String> {
 
 /// Type-checks every analysed outcome with one run of `ty`; returns how many
 /// scripts were checked.
-pub fn check(outcomes: &mut [Outcome], ty: &Path, g: Generation) -> Result<usize> {
+pub fn check(outcomes: &mut [Outcome], ty: &Path, config: &Config) -> Result<usize> {
+    let g = config.generation();
     let dir = tempfile::Builder::new().prefix("nixos-test-typecheck-").tempdir()?;
     std::fs::write(dir.path().join(format!("{}.pyi", typecheck::prelude_module(g))), typecheck::prelude(g))?;
     let mut files = Vec::new();
@@ -46,7 +46,7 @@ pub fn check(outcomes: &mut [Outcome], ty: &Path, g: Generation) -> Result<usize
         return Ok(0);
     }
     let out = Command::new(ty)
-        .args(typecheck::TY_ARGS)
+        .args(typecheck::ty_args(config))
         .arg("--project")
         .arg(dir.path())
         .arg(dir.path())

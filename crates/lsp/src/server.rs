@@ -125,7 +125,7 @@ impl Backend {
 
     /// Runs the build's type check on `a` when it is enabled, then publishes
     /// again with its findings (if `version` is still current).
-    fn type_check(&self, uri: Uri, version: i32, a: Arc<Analysis>, g: Generation) {
+    fn type_check(&self, uri: Uri, version: i32, a: Arc<Analysis>) {
         let (from_client, client_ty) = self.0.session.read().map(|s| (s.type_check, s.ty.clone())).unwrap_or_default();
         let config = self.config_for(&a.path);
         if !(from_client || config.settings.type_check) || self.0.typecheck.is_none() {
@@ -148,7 +148,7 @@ impl Backend {
         let this = self.clone();
         tokio::spawn(async move {
             let Some(checker) = this.0.typecheck.as_ref() else { return };
-            match checker.check(&a, g, &ty).await {
+            match checker.check(&a, &config, &ty).await {
                 Ok(found) if this.is_current(&uri, version) => {
                     this.0.ty_found.insert(uri.clone(), (version, found));
                     Box::pin(this.publish(uri, version)).await;
@@ -271,7 +271,7 @@ impl Backend {
             return;
         }
         match result {
-            Ok(Some((a, g))) => {
+            Ok(Some((a, _))) => {
                 let found = self.0.ty_found.get(&uri).filter(|f| f.0 == version).map(|f| f.1.clone());
                 let all = match &found {
                     Some(found) => std::borrow::Cow::Owned(nixos_test_analysis::typecheck::merged(&a.diagnostics, found.clone())),
@@ -285,7 +285,7 @@ impl Backend {
                     self.0.client.publish_diagnostics(u, diags, v).await;
                 }
                 if found.is_none() {
-                    self.type_check(uri, version, a, g);
+                    self.type_check(uri, version, a);
                 }
             }
             Ok(None) => self.0.client.publish_diagnostics(uri, Vec::new(), Some(version)).await,

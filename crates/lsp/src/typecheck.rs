@@ -9,8 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use nixos_test_analysis::diagnostics::Diagnostic;
-use nixos_test_analysis::driver_api::Generation;
-use nixos_test_analysis::{Analysis, typecheck};
+use nixos_test_analysis::{Analysis, Config, typecheck};
 
 /// ty gets this long per check; it takes milliseconds.
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -27,14 +26,15 @@ impl TypeChecker {
     }
 
     /// ty's findings on `a`'s fully known scripts, mapped to their sources.
-    pub async fn check(&self, a: &Analysis, g: Generation, ty: &Path) -> Result<Vec<Diagnostic>, String> {
+    pub async fn check(&self, a: &Analysis, config: &Config, ty: &Path) -> Result<Vec<Diagnostic>, String> {
+        let g = config.generation();
         let prepared = typecheck::prepare(a, g);
         if prepared.is_empty() {
             return Ok(Vec::new());
         }
         // A directory per check: checks of several documents run at once.
         let dir = self.dir.path().join(self.next.fetch_add(1, Ordering::Relaxed).to_string());
-        let result = self.check_in(&dir, a, g, ty, &prepared).await;
+        let result = self.check_in(&dir, a, config, ty, &prepared).await;
         let _ = tokio::fs::remove_dir_all(&dir).await;
         result
     }
@@ -43,10 +43,11 @@ impl TypeChecker {
         &self,
         dir: &Path,
         a: &Analysis,
-        g: Generation,
+        config: &Config,
         ty: &Path,
         prepared: &[typecheck::Prepared],
     ) -> Result<Vec<Diagnostic>, String> {
+        let g = config.generation();
         let io = |e: std::io::Error| e.to_string();
         tokio::fs::create_dir_all(dir).await.map_err(io)?;
         tokio::fs::write(dir.join(format!("{}.pyi", typecheck::prelude_module(g))), typecheck::prelude(g)).await.map_err(io)?;
@@ -54,7 +55,7 @@ impl TypeChecker {
             tokio::fs::write(dir.join(format!("t{i}.py")), &p.text).await.map_err(io)?;
         }
         let run = tokio::process::Command::new(ty)
-            .args(typecheck::TY_ARGS)
+            .args(typecheck::ty_args(config))
             .arg("--project")
             .arg(dir)
             .arg(dir)

@@ -11,8 +11,9 @@ use ruff_linter::RuleSelector;
 use ruff_linter::linter::{ParseSource, lint_only};
 use ruff_linter::registry::Rule;
 use ruff_linter::rule_selector::PreviewOptions;
-use ruff_linter::settings::{LinterSettings, flags};
+use ruff_linter::settings::{LinterSettings, TargetVersion, flags};
 use ruff_linter::source_kind::SourceKind;
+use ruff_python_ast::PythonVersion;
 use ruff_python_ast::{ModModule, PySourceType};
 use ruff_python_parser::Parsed;
 use ruff_text_size::{Ranged, TextRange};
@@ -34,7 +35,7 @@ pub struct RuffFinding {
 pub const INTERNAL: &[&str] = &["F821", "F811"];
 
 /// The ruff rules a selection asks for, plus [`INTERNAL`].
-pub fn rules_for(selection: &RuleSelection) -> Result<RuffRules, String> {
+pub fn rules_for(selection: &RuleSelection, python: PythonVersion) -> Result<RuffRules, String> {
     let mut rules: Vec<Rule> = Vec::new();
     for s in selection.selectors() {
         if s.starts_with("NT") {
@@ -56,7 +57,7 @@ pub fn rules_for(selection: &RuleSelection) -> Result<RuffRules, String> {
     }
     let mut seen = std::collections::HashSet::new();
     rules.retain(|r| seen.insert(*r));
-    Ok(RuffRules::new(rules))
+    Ok(RuffRules::new(rules, python))
 }
 
 /// A rule list and an id that changes whenever the list does, so that each
@@ -65,12 +66,14 @@ pub fn rules_for(selection: &RuleSelection) -> Result<RuffRules, String> {
 pub struct RuffRules {
     id: u64,
     rules: Vec<Rule>,
+    /// ruff's target version: syntax newer than it is an error.
+    python: PythonVersion,
 }
 
 impl RuffRules {
-    pub fn new(rules: Vec<Rule>) -> RuffRules {
+    pub fn new(rules: Vec<Rule>, python: PythonVersion) -> RuffRules {
         static NEXT: AtomicU64 = AtomicU64::new(0);
-        RuffRules { id: NEXT.fetch_add(1, Ordering::Relaxed), rules }
+        RuffRules { id: NEXT.fetch_add(1, Ordering::Relaxed), rules, python }
     }
 }
 
@@ -85,7 +88,9 @@ pub fn check(text: &str, parsed: Parsed<ModModule>, rules: &RuffRules, builtins:
     let source = SourceKind::Python { code: text.to_string(), is_stub: false };
     let result = SETTINGS.with_borrow_mut(|cached| {
         if cached.as_ref().is_none_or(|(id, _)| *id != rules.id) {
-            *cached = Some((rules.id, LinterSettings::for_rules(rules.rules.iter().copied())));
+            let mut settings = LinterSettings::for_rules(rules.rules.iter().copied());
+            settings.unresolved_target_version = TargetVersion(Some(rules.python));
+            *cached = Some((rules.id, settings));
         }
         let settings = &mut cached.as_mut().expect("settings were just built").1;
         settings.builtins = builtins;
