@@ -22,6 +22,19 @@ use crate::driver_api::{Class, DriverApi, Generation, Member, MemberKind, ParamK
 use crate::nix::{NodeKind, ScriptStatus};
 use crate::python::is_vlan_name;
 
+/// Where the driver's classes come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stubs {
+    /// The stub generated from the API table ([`prelude`]).
+    Table,
+    /// A nixpkgs checkout's own `test-script-prepend.py`, importing the real
+    /// driver's classes (the build's own prelude).
+    RealDriver,
+}
+
+/// The module holding the real driver's prelude in the type-check folder.
+pub const REAL_PRELUDE_MODULE: &str = "nixos_test_prelude_real";
+
 /// The stub module of a generation's driver API.
 pub fn prelude_module(g: Generation) -> &'static str {
     match g {
@@ -185,16 +198,24 @@ pub fn skipped(a: &Analysis, test: usize) -> Option<&'static str> {
 
 /// The files to type-check for `a`: one per test whose script and nodes are
 /// fully known, as the build would check it.
-pub fn prepare(a: &Analysis, g: Generation) -> Vec<Prepared> {
+pub fn prepare(a: &Analysis, g: Generation, stubs: Stubs) -> Vec<Prepared> {
     let mut out = Vec::new();
     for (i, t) in a.file.tests.iter().enumerate() {
         if skipped(a, i).is_some() {
             continue;
         }
-        let mut header = format!("from {} import *\nfrom typing import Any\n", prelude_module(g));
+        let module = if stubs == Stubs::Table { prelude_module(g) } else { REAL_PRELUDE_MODULE };
+        let mut header = format!("from {module} import *\nfrom typing import Any, cast\n");
+        // Our stub has the build's factories; any real prelude exports the
+        // classes, so a cast binds a node to its class either way.
+        let bind = |kind: NodeKind| match (stubs, kind) {
+            (Stubs::Table, NodeKind::Container) => "create_fake_nspawn_machine()".to_string(),
+            (Stubs::Table, _) => "create_fake_qemu_machine()".to_string(),
+            (Stubs::RealDriver, NodeKind::Container) => format!("cast({:?}, None)", Class::Nspawn.python_name(g)),
+            (Stubs::RealDriver, _) => format!("cast({:?}, None)", Class::Qemu.python_name(g)),
+        };
         for n in &t.nodes {
-            let make = if n.kind == NodeKind::Container { "create_fake_nspawn_machine" } else { "create_fake_qemu_machine" };
-            let _ = writeln!(header, "{} = {make}()", n.py_name);
+            let _ = writeln!(header, "{} = {}", n.py_name, bind(n.kind));
         }
         if t.node("machine").is_none() && t.nodes.len() == 1 {
             let _ = writeln!(header, "machine = {}", t.nodes[0].py_name);
@@ -204,7 +225,8 @@ pub fn prepare(a: &Analysis, g: Generation) -> Vec<Prepared> {
         vlans.sort_unstable();
         vlans.dedup();
         for v in vlans {
-            let _ = writeln!(header, "{v} = create_fake_vlan()");
+            let vlan = if stubs == Stubs::Table { "create_fake_vlan()" } else { "cast(\"VLan\", None)" };
+            let _ = writeln!(header, "{v} = {vlan}");
         }
         for h in t.script.hole_names() {
             let _ = writeln!(header, "{h}: Any = ...");
@@ -368,7 +390,7 @@ mod tests {
     fn positions_map_back_through_the_header() {
         let text = "{\n  nodes.server = { };\n  testScript = ''\n    x = \"é\"; server.wait_for_open_port(x)\n  '';\n}\n";
         let a = crate::analyze("t.nix", text, &crate::nix::NoFiles, &crate::Config::default());
-        let p = prepare(&a, Generation::Newest).pop().unwrap();
+        let p = prepare(&a, Generation::Newest, Stubs::Table).pop().unwrap();
         assert!(p.text.contains("server = create_fake_qemu_machine()"));
         let line = p.header_lines + 1;
         let f = TyFinding {

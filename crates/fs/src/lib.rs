@@ -15,6 +15,7 @@ mod config;
 mod loader;
 mod program;
 mod read;
+pub mod typecheck;
 
 pub use config::{ConfigError, find_config, load_settings};
 pub use loader::{DiskLoader, repository_root};

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use nixos_test_analysis::{Config, typecheck};
+use nixos_test_analysis::{Analysis, Config, typecheck};
 
 use crate::Outcome;
 
@@ -30,26 +30,21 @@ pub fn version(ty: &Path) -> Option<String> {
 /// Type-checks every analysed outcome with one run of `ty`; returns how many
 /// scripts were checked.
 pub fn check(outcomes: &mut [Outcome], ty: &Path, config: &Config) -> Result<usize> {
-    let g = config.generation();
     let dir = tempfile::Builder::new().prefix("nixos-test-typecheck-").tempdir()?;
-    std::fs::write(dir.path().join(format!("{}.pyi", typecheck::prelude_module(g))), typecheck::prelude(g))?;
-    let mut files = Vec::new();
-    for (i, o) in outcomes.iter().enumerate() {
-        let Outcome::Analysed(a) = o else { continue };
-        for p in typecheck::prepare(a, g) {
-            let name = format!("t{}.py", files.len());
-            std::fs::write(dir.path().join(&name), &p.text)?;
-            files.push((name, i, p));
-        }
-    }
-    if files.is_empty() {
+    let analysed: Vec<(usize, &Analysis)> = outcomes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| match o {
+            Outcome::Analysed(a) => Some((i, &**a)),
+            _ => None,
+        })
+        .collect();
+    let (prepared, args) = nixos_test_fs::typecheck::write_workspace(dir.path(), config, analysed.iter().map(|(_, a)| *a))?;
+    if prepared.is_empty() {
         return Ok(0);
     }
     let out = Command::new(ty)
-        .args(typecheck::ty_args(config))
-        .arg("--project")
-        .arg(dir.path())
-        .arg(dir.path())
+        .args(&args)
         .current_dir(dir.path())
         .env_remove("VIRTUAL_ENV")
         .env_remove("TY_CONFIG_FILE")
@@ -59,13 +54,12 @@ pub fn check(outcomes: &mut [Outcome], ty: &Path, config: &Config) -> Result<usi
     if !out.status.success() {
         bail!("{} failed ({}): {}", ty.display(), out.status, String::from_utf8_lossy(&out.stderr).trim());
     }
-    let found = typecheck::parse_report(&out.stdout).map_err(anyhow::Error::msg)?;
     let mut per_outcome: Vec<Vec<_>> = (0..outcomes.len()).map(|_| Vec::new()).collect();
-    for (file, finding) in found {
-        let Some((_, i, p)) = files.iter().find(|(name, ..)| *name == file) else { continue };
-        let Outcome::Analysed(a) = &outcomes[*i] else { continue };
+    for (file, finding) in typecheck::parse_report(&out.stdout).map_err(anyhow::Error::msg)? {
+        let Some((k, p)) = nixos_test_fs::typecheck::file_index(&file).and_then(|k| prepared.get(k)) else { continue };
+        let (i, a) = analysed[*k];
         if let Some(d) = typecheck::map_back(a, p, &finding) {
-            per_outcome[*i].push(d);
+            per_outcome[i].push(d);
         }
     }
     for (o, found) in outcomes.iter_mut().zip(per_outcome) {
@@ -73,5 +67,5 @@ pub fn check(outcomes: &mut [Outcome], ty: &Path, config: &Config) -> Result<usi
             typecheck::merge(a, found);
         }
     }
-    Ok(files.len())
+    Ok(prepared.len())
 }

@@ -54,6 +54,8 @@ struct Inner {
     typecheck: Option<TypeChecker>,
     ty_found: DashMap<Uri, (i32, Vec<nixos_test_analysis::diagnostics::Diagnostic>)>,
     ty_missing_told: std::sync::atomic::AtomicBool,
+    /// `ty --version` of the ty in use, once known (shown in hover).
+    ty_version: std::sync::OnceLock<String>,
 }
 
 /// The runner of one run. However the run ends on the server's side (the
@@ -120,6 +122,7 @@ impl Backend {
             typecheck: TypeChecker::new().map_err(|e| tracing::warn!("no type check: {e}")).ok(),
             ty_found: DashMap::new(),
             ty_missing_told: std::sync::atomic::AtomicBool::new(false),
+            ty_version: std::sync::OnceLock::new(),
         }))
     }
 
@@ -148,6 +151,11 @@ impl Backend {
         let this = self.clone();
         tokio::spawn(async move {
             let Some(checker) = this.0.typecheck.as_ref() else { return };
+            if this.0.ty_version.get().is_none()
+                && let Ok(out) = tokio::process::Command::new(&ty).arg("--version").output().await
+            {
+                let _ = this.0.ty_version.set(String::from_utf8_lossy(&out.stdout).trim().to_string());
+            }
             match checker.check(&a, &config, &ty).await {
                 Ok(found) if this.is_current(&uri, version) => {
                     this.0.ty_found.insert(uri.clone(), (version, found));
@@ -589,9 +597,13 @@ impl LanguageServer for Backend {
         let p = params.text_document_position_params;
         let Some((a, g, offset)) = self.at(&p.text_document.uri, p.position).await? else { return Ok(None) };
         let enc = self.encoding();
+        let ty = self.0.ty_version.get().map(|v| format!("\n\n---\nType check: {v}, as the NixOS build runs it"));
         Self::guard(|| {
             ide::hover(&a, offset, g).map(|h| Hover {
-                contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: h.markdown }),
+                contents: HoverContents::Markup(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value: h.markdown + ty.as_deref().unwrap_or(""),
+                }),
                 range: Some(Lines::of(&a, enc).range(h.range)),
             })
         })

@@ -5,6 +5,7 @@
 //! published with ours if the document has not changed meanwhile.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -26,39 +27,28 @@ impl TypeChecker {
     }
 
     /// ty's findings on `a`'s fully known scripts, mapped to their sources.
-    pub async fn check(&self, a: &Analysis, config: &Config, ty: &Path) -> Result<Vec<Diagnostic>, String> {
-        let g = config.generation();
-        let prepared = typecheck::prepare(a, g);
-        if prepared.is_empty() {
-            return Ok(Vec::new());
-        }
-        // A directory per check: checks of several documents run at once.
+    pub async fn check(&self, a: &Arc<Analysis>, config: &Arc<Config>, ty: &Path) -> Result<Vec<Diagnostic>, String> {
+        // A folder per check: checks of several documents run at once.
         let dir = self.dir.path().join(self.next.fetch_add(1, Ordering::Relaxed).to_string());
-        let result = self.check_in(&dir, a, config, ty, &prepared).await;
+        let result = self.check_in(&dir, a, config, ty).await;
         let _ = tokio::fs::remove_dir_all(&dir).await;
         result
     }
 
-    async fn check_in(
-        &self,
-        dir: &Path,
-        a: &Analysis,
-        config: &Config,
-        ty: &Path,
-        prepared: &[typecheck::Prepared],
-    ) -> Result<Vec<Diagnostic>, String> {
-        let g = config.generation();
-        let io = |e: std::io::Error| e.to_string();
-        tokio::fs::create_dir_all(dir).await.map_err(io)?;
-        tokio::fs::write(dir.join(format!("{}.pyi", typecheck::prelude_module(g))), typecheck::prelude(g)).await.map_err(io)?;
-        for (i, p) in prepared.iter().enumerate() {
-            tokio::fs::write(dir.join(format!("t{i}.py")), &p.text).await.map_err(io)?;
+    async fn check_in(&self, dir: &Path, a: &Arc<Analysis>, config: &Arc<Config>, ty: &Path) -> Result<Vec<Diagnostic>, String> {
+        let (dir2, a2, config2) = (dir.to_path_buf(), a.clone(), config.clone());
+        let (prepared, args) = tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&dir2)?;
+            nixos_test_fs::typecheck::write_workspace(&dir2, &config2, [&*a2])
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        if prepared.is_empty() {
+            return Ok(Vec::new());
         }
         let run = tokio::process::Command::new(ty)
-            .args(typecheck::ty_args(config))
-            .arg("--project")
-            .arg(dir)
-            .arg(dir)
+            .args(&args)
             .current_dir(dir)
             .env_remove("VIRTUAL_ENV")
             .env_remove("TY_CONFIG_FILE")
@@ -74,10 +64,8 @@ impl TypeChecker {
         }
         let mut found = Vec::new();
         for (file, finding) in typecheck::parse_report(&out.stdout)? {
-            let Some(i) = file.strip_prefix('t').and_then(|f| f.strip_suffix(".py")).and_then(|n| n.parse::<usize>().ok()) else {
-                continue;
-            };
-            if let Some(d) = prepared.get(i).and_then(|p| typecheck::map_back(a, p, &finding)) {
+            let p = nixos_test_fs::typecheck::file_index(&file).and_then(|k| prepared.get(k));
+            if let Some(d) = p.and_then(|(_, p)| typecheck::map_back(a, p, &finding)) {
                 found.push(d);
             }
         }

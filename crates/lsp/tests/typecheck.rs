@@ -44,6 +44,9 @@ fn ty_findings_follow_ours_at_their_nix_lines() {
         second.iter().map(|d| (d["range"]["start"]["line"].as_i64().unwrap(), d["code"].as_str().unwrap())).collect();
     assert!(lines.contains(&(4, "ty:invalid-argument-type")), "{lines:?}");
     assert!(lines.iter().any(|(l, code)| *l == 6 && code.starts_with("ty:")), "{lines:?}");
+    // Hover names the ty in use.
+    let h = c.result("textDocument/hover", json!({ "textDocument": { "uri": uri }, "position": { "line": 4, "character": 12 } }));
+    assert!(h["contents"]["value"].as_str().unwrap().contains("Type check: ty "), "{h}");
     c.shutdown();
 }
 

@@ -1,0 +1,57 @@
+//! The folder `ty` checks: the prelude, one file per prepared script, and
+//! the arguments that make ty check exactly that (shared by the CLI and the
+//! server, which run ty their own way).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use nixos_test_analysis::typecheck::{self, Prepared, Stubs};
+use nixos_test_analysis::{Analysis, Config};
+
+/// The real driver's sources (`<nixpkgs>/nixos/lib/test-driver/src`) from
+/// `NIXOS_TEST_DRIVER_SRC`, when its checkout also has the build's prelude
+/// (`nixos/lib/test-script-prepend.py`).
+pub fn real_driver() -> Option<(PathBuf, PathBuf)> {
+    let src = PathBuf::from(std::env::var_os("NIXOS_TEST_DRIVER_SRC")?);
+    let prepend = src.join("../../test-script-prepend.py");
+    (src.join("test_driver").is_dir() && prepend.is_file()).then_some((src, prepend))
+}
+
+/// A prepared script's file name in the folder (`t<k>.py`), and back.
+pub fn file_name(k: usize) -> String {
+    format!("t{k}.py")
+}
+
+pub fn file_index(name: &str) -> Option<usize> {
+    name.strip_prefix('t')?.strip_suffix(".py")?.parse().ok()
+}
+
+/// Writes the prelude and the prepared scripts of `analyses` into `dir`;
+/// returns what was prepared (file `k` is the `k`-th) and the arguments of
+/// `ty` to check the folder.
+pub fn write_workspace<'a>(
+    dir: &Path,
+    config: &Config,
+    analyses: impl IntoIterator<Item = &'a Analysis>,
+) -> std::io::Result<(Vec<(usize, Prepared)>, Vec<OsString>)> {
+    let g = config.generation();
+    let real = real_driver();
+    let stubs = if real.is_some() { Stubs::RealDriver } else { Stubs::Table };
+    match &real {
+        Some((_, prepend)) => std::fs::copy(prepend, dir.join(format!("{}.py", typecheck::REAL_PRELUDE_MODULE))).map(drop)?,
+        None => std::fs::write(dir.join(format!("{}.pyi", typecheck::prelude_module(g))), typecheck::prelude(g))?,
+    }
+    let mut prepared = Vec::new();
+    for (i, a) in analyses.into_iter().enumerate() {
+        for p in typecheck::prepare(a, g, stubs) {
+            std::fs::write(dir.join(file_name(prepared.len())), &p.text)?;
+            prepared.push((i, p));
+        }
+    }
+    let mut args: Vec<OsString> = typecheck::ty_args(config).into_iter().map(OsString::from).collect();
+    if let Some((src, _)) = &real {
+        args.extend([OsString::from("--extra-search-path"), src.as_os_str().to_owned()]);
+    }
+    args.extend([OsString::from("--project"), dir.as_os_str().to_owned(), dir.as_os_str().to_owned()]);
+    Ok((prepared, args))
+}
