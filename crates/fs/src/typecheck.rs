@@ -26,14 +26,15 @@ pub fn file_index(name: &str) -> Option<usize> {
     name.strip_prefix('t')?.strip_suffix(".py")?.parse().ok()
 }
 
-/// Writes the prelude and the prepared scripts of `analyses` into `dir`;
-/// returns what was prepared (file `k` is the `k`-th) and the arguments of
-/// `ty` to check the folder.
-pub fn write_workspace<'a>(
-    dir: &Path,
-    config: &Config,
-    analyses: impl IntoIterator<Item = &'a Analysis>,
-) -> std::io::Result<(Vec<(usize, Prepared)>, Vec<OsString>)> {
+/// What was written for ty: the prepared scripts (file `k` holds the `k`-th,
+/// with the index of its analysis) and the arguments that check the folder.
+pub struct Workspace {
+    pub prepared: Vec<(usize, Prepared)>,
+    pub args: Vec<OsString>,
+}
+
+/// Writes the prelude and the prepared scripts of `analyses` into `dir`.
+pub fn write_workspace<'a>(dir: &Path, config: &Config, analyses: impl IntoIterator<Item = &'a Analysis>) -> std::io::Result<Workspace> {
     let g = config.generation();
     let real = real_driver();
     let stubs = if real.is_some() { Stubs::RealDriver } else { Stubs::Table };
@@ -53,5 +54,5 @@ pub fn write_workspace<'a>(
         args.extend([OsString::from("--extra-search-path"), src.as_os_str().to_owned()]);
     }
     args.extend([OsString::from("--project"), dir.as_os_str().to_owned(), dir.as_os_str().to_owned()]);
-    Ok((prepared, args))
+    Ok(Workspace { prepared, args })
 }

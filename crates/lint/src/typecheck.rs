@@ -39,7 +39,8 @@ pub fn check(outcomes: &mut [Outcome], ty: &Path, config: &Config) -> Result<usi
             _ => None,
         })
         .collect();
-    let (prepared, args) = nixos_test_fs::typecheck::write_workspace(dir.path(), config, analysed.iter().map(|(_, a)| *a))?;
+    let nixos_test_fs::typecheck::Workspace { prepared, args } =
+        nixos_test_fs::typecheck::write_workspace(dir.path(), config, analysed.iter().map(|(_, a)| *a))?;
     if prepared.is_empty() {
         return Ok(0);
     }

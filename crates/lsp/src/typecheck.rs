@@ -37,7 +37,7 @@ impl TypeChecker {
 
     async fn check_in(&self, dir: &Path, a: &Arc<Analysis>, config: &Arc<Config>, ty: &Path) -> Result<Vec<Diagnostic>, String> {
         let (dir2, a2, config2) = (dir.to_path_buf(), a.clone(), config.clone());
-        let (prepared, args) = tokio::task::spawn_blocking(move || {
+        let nixos_test_fs::typecheck::Workspace { prepared, args } = tokio::task::spawn_blocking(move || {
             std::fs::create_dir_all(&dir2)?;
             nixos_test_fs::typecheck::write_workspace(&dir2, &config2, [&*a2])
         })
