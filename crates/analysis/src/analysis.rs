@@ -261,6 +261,7 @@ fn check_script(test: &TestDef, index: usize, config: &Config, mode: RunMode, ou
     if mode == RunMode::Model {
         return Some(Script { parsed, scope });
     }
+    let locals = python::function_locals(parsed.syntax(), test);
     let g = config.generation();
     let api = DriverApi::get();
     let alias = test.node("machine").is_none() && test.nodes.len() == 1;
@@ -278,7 +279,7 @@ fn check_script(test: &TestDef, index: usize, config: &Config, mode: RunMode, ou
     let mut findings: Vec<Finding> = Vec::new();
     let duplicate_tests: Vec<TextRange> = ours.iter().filter(|f| f.code == "NT302").map(|f| f.range).collect();
     for f in ruff {
-        if let Some(item) = from_ruff(f, test, &scope, &script.text, partial, &duplicate_tests, sel) {
+        if let Some(item) = from_ruff(f, test, &scope, &locals, &script.text, partial, &duplicate_tests, sel) {
             findings.push(item);
         }
     }
@@ -309,10 +310,12 @@ type Finding = (String, Severity, String, TextRange, Option<PyFix>);
 /// Turns a ruff finding into ours: syntax errors become `NT001`, an
 /// undefined name close to a known one becomes `NT101` (once, with the
 /// suggestion), `machine` without an alias becomes `NT401`.
+#[allow(clippy::too_many_arguments)]
 fn from_ruff(
     f: RuffFinding,
     test: &TestDef,
     scope: &ScriptScope,
+    locals: &[(TextRange, Vec<String>)],
     text: &str,
     partial: bool,
     dups: &[TextRange],
@@ -341,14 +344,28 @@ fn from_ruff(
             }
             let api = DriverApi::get();
             let mut candidates: Vec<&str> = test.nodes.iter().map(|n| n.py_name.as_str()).collect();
-            // Driver globals, but not the classes (`Machine` is no typo fix for `machine`).
-            candidates.extend(
-                api.members()
-                    .iter()
-                    .filter(|m| m.class == crate::driver_api::Class::Global && !m.ty.starts_with("type["))
-                    .map(|m| m.name.as_str()),
-            );
-            candidates.extend(scope.module.keys().map(String::as_str));
+            if receives_machine_member(text, f.range.end()) {
+                // `machne.succeed(...)`: the receiver of a Machine method is
+                // a machine, so only machines are candidates (not `machines`).
+                candidates.extend(scope.module.iter().filter(|(_, ty)| ty.is_some()).map(|(n, _)| n.as_str()));
+                if test.node("machine").is_none() && test.nodes.len() == 1 {
+                    candidates.push("machine");
+                }
+            } else {
+                // Driver globals, but not the classes (`Machine` is no typo fix for `machine`).
+                candidates.extend(
+                    api.members()
+                        .iter()
+                        .filter(|m| m.class == crate::driver_api::Class::Global && !m.ty.starts_with("type["))
+                        .map(|m| m.name.as_str()),
+                );
+                candidates.extend(scope.module.keys().map(String::as_str));
+                // Names bound in the functions around the use.
+                for (range, names) in locals.iter().filter(|(r, _)| r.contains_range(f.range)) {
+                    let _ = range;
+                    candidates.extend(names.iter().map(String::as_str));
+                }
+            }
             if sel.enabled("NT101")
                 && let Some(s) = suggest(name, candidates)
             {
@@ -358,11 +375,26 @@ fn from_ruff(
             Some((code, Severity::Error, f.message, f.range, None))
         }
         "F811" if dups.iter().any(|d| d.intersect(f.range).is_some()) => None,
+        // A `${…}` inside the f-string may well bring braces: placeholders.
+        "F541" if test.script.map.holes().any(|h| h.py.intersect(f.range).is_some()) => None,
         _ => {
             let severity = if partial && matches!(code.as_str(), "F401" | "F811" | "F841") { Severity::Warning } else { Severity::Error };
             Some((code, severity, f.message, f.range, f.fix))
         }
     }
+}
+
+/// Whether the name ending at `end` is the receiver of a Machine member
+/// (`name.succeed`), whatever the generation.
+fn receives_machine_member(text: &str, end: TextSize) -> bool {
+    let Some(rest) = text.get(usize::from(end)..).and_then(|r| r.strip_prefix('.')) else { return false };
+    let attr: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    let api = DriverApi::get();
+    Generation::ALL.iter().any(|g| {
+        [crate::driver_api::Class::Qemu, crate::driver_api::Class::Nspawn]
+            .iter()
+            .any(|c| api.machine_members(*c, *g).iter().any(|m| m.name == attr))
+    })
 }
 
 /// `# noqa` or `# noqa: CODE, ...` on the line of `at` (ruff handles its

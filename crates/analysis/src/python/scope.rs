@@ -179,6 +179,46 @@ fn bind_target(target: &Expr, ty: Option<MachineTy>, scope: &mut ScriptScope) {
     }
 }
 
+/// Every function of the script (nested ones too) with the names it binds
+/// (parameters and locals): "did you mean" candidates inside it.
+pub fn function_locals(module: &ast::ModModule, test: &TestDef) -> Vec<(TextRange, Vec<String>)> {
+    fn walk(body: &[Stmt], test: &TestDef, out: &mut Vec<(TextRange, Vec<String>)>) {
+        for stmt in body {
+            match stmt {
+                Stmt::FunctionDef(f) => {
+                    let mut names: Vec<String> = f.parameters.iter().map(|p| p.name().id.to_string()).collect();
+                    names.extend(local_bindings(&f.body, test).into_keys());
+                    out.push((f.range, names));
+                    walk(&f.body, test, out);
+                }
+                Stmt::ClassDef(c) => walk(&c.body, test, out),
+                Stmt::If(i) => {
+                    walk(&i.body, test, out);
+                    for c in &i.elif_else_clauses {
+                        walk(&c.body, test, out);
+                    }
+                }
+                Stmt::For(f) => walk(&f.body, test, out),
+                Stmt::While(w) => walk(&w.body, test, out),
+                Stmt::With(w) => walk(&w.body, test, out),
+                Stmt::Try(t) => {
+                    walk(&t.body, test, out);
+                    for h in &t.handlers {
+                        let ast::ExceptHandler::ExceptHandler(h) = h;
+                        walk(&h.body, test, out);
+                    }
+                    walk(&t.orelse, test, out);
+                    walk(&t.finalbody, test, out);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&module.body, test, &mut out);
+    out
+}
+
 /// Names a function body binds, typed as module-level ones are (loops over
 /// node lists, `create_machine`): the same rules inside a function.
 pub fn local_bindings(body: &[Stmt], test: &TestDef) -> HashMap<String, Option<MachineTy>> {
