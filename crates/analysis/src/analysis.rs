@@ -262,6 +262,9 @@ fn check_script(test: &TestDef, index: usize, config: &Config, mode: RunMode, ou
         return Some(Script { parsed, scope });
     }
     let locals = python::function_locals(parsed.syntax(), test);
+    // A bracket mistake is reported at the bracket, once: what the parser
+    // found after it comes from its recovery, not from the user.
+    let bracket = if parsed.has_valid_syntax() { None } else { python::brackets::first_unbalanced(parsed.tokens()) };
     let g = config.generation();
     let api = DriverApi::get();
     let alias = test.node("machine").is_none() && test.nodes.len() == 1;
@@ -289,6 +292,11 @@ fn check_script(test: &TestDef, index: usize, config: &Config, mode: RunMode, ou
             severity = Severity::Warning;
         }
         findings.push((code.to_string(), severity, message, range, fix));
+    }
+    if let Some((at, message)) = bracket {
+        let line_start = TextSize::try_from(script.text[..usize::from(at.start())].rfind('\n').map_or(0, |i| i + 1)).unwrap_or_default();
+        findings.retain(|f| f.3.start() < line_start);
+        findings.push(("NT001".into(), Severity::Error, format!("Python syntax error: {message}"), at, None));
     }
     for (code, mut severity, message, range, fix) in findings {
         if !sel.enabled(&code) || noqa(&script.text, range.start(), &code) {

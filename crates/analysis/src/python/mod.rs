@@ -2,6 +2,7 @@
 //! (nodes, driver globals, fixtures, local bindings), and our `NT` checks.
 
 pub mod checks;
+pub mod brackets;
 mod scope;
 
 pub use checks::{PyFinding, PyFix, check, replace_with};
