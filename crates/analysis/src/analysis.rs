@@ -257,7 +257,7 @@ fn check_script(test: &TestDef, index: usize, config: &Config, mode: RunMode, ou
         return None;
     }
     let parsed = parse_script(&script.text, config.python())?;
-    let scope = ScriptScope::build(parsed.syntax(), test);
+    let scope = ScriptScope::build(parsed.syntax(), test, config.generation());
     if mode == RunMode::Model {
         return Some(Script { parsed, scope });
     }

@@ -35,7 +35,74 @@ pub struct PyFinding {
 enum Resolved<'a> {
     Machine(MachineTy, Option<&'a Node>),
     Global(&'a Member),
+    /// What a driver method returned (`out = server.succeed(...)`).
+    Value(&'static str),
     Other,
+}
+
+/// Attributes of the values driver methods return, for `server.succeed(...).x`.
+const STR_ATTRIBUTES: &[&str] = &[
+    "capitalize",
+    "casefold",
+    "center",
+    "count",
+    "encode",
+    "endswith",
+    "expandtabs",
+    "find",
+    "format",
+    "format_map",
+    "index",
+    "isalnum",
+    "isalpha",
+    "isascii",
+    "isdecimal",
+    "isdigit",
+    "isidentifier",
+    "islower",
+    "isnumeric",
+    "isprintable",
+    "isspace",
+    "istitle",
+    "isupper",
+    "join",
+    "ljust",
+    "lower",
+    "lstrip",
+    "maketrans",
+    "partition",
+    "removeprefix",
+    "removesuffix",
+    "replace",
+    "rfind",
+    "rindex",
+    "rjust",
+    "rpartition",
+    "rsplit",
+    "rstrip",
+    "split",
+    "splitlines",
+    "startswith",
+    "strip",
+    "swapcase",
+    "title",
+    "translate",
+    "upper",
+    "zfill",
+];
+
+/// Whether a value of the table's type `ty` has attribute `attr`; `None`
+/// for types not modelled here.
+fn builtin_has(ty: &str, attr: &str) -> Option<bool> {
+    if attr.starts_with("__") {
+        return Some(true);
+    }
+    match ty {
+        "str" => Some(STR_ATTRIBUTES.contains(&attr)),
+        "tuple[int, str]" => Some(matches!(attr, "count" | "index")),
+        "None" => Some(false),
+        _ => None,
+    }
 }
 
 struct Checker<'a> {
@@ -150,9 +217,10 @@ impl<'a> Checker<'a> {
             }
         }
         if let Some(ty) = self.scope.module.get(name) {
-            return match ty {
-                Some(t) => Resolved::Machine(*t, None),
-                None => Resolved::Other,
+            return match (ty, self.scope.values.get(name)) {
+                (Some(t), _) => Resolved::Machine(*t, None),
+                (None, Some(Some(v))) => Resolved::Value(v),
+                (None, _) => Resolved::Other,
             };
         }
         if let Some(node) = self.test.node(name) {
@@ -423,6 +491,26 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// `server.succeed("x")` as a value: what it is (for messages) and the
+    /// type the table gives its result.
+    fn method_result(&self, expr: &Expr) -> Option<(String, &'static str)> {
+        let Expr::Call(c) = expr else { return None };
+        let Expr::Attribute(a) = &*c.func else { return None };
+        let Expr::Name(recv) = &*a.value else { return None };
+        let Resolved::Machine(ty, _) = self.resolve(&recv.id) else { return None };
+        let m = self.machine_member(ty, &a.attr.id)?;
+        (m.kind == MemberKind::Function && m.signature.contains("->")).then(|| (format!("`{}.{}()`", recv.id, m.name), m.ty.as_str()))
+    }
+
+    /// An attribute of what a driver method returned: `out.wait_for_unit`
+    /// where `out = server.succeed(...)` is a `str`.
+    fn check_value_attribute(&mut self, ty: &'static str, what: &str, attr: &ast::Identifier) {
+        if builtin_has(ty, &attr.id) == Some(false) {
+            let msg = format!("{what} is a `{ty}` (what the driver method returns), which has no attribute `{}`", attr.id);
+            self.push("NT201", attr.range, msg, None);
+        }
+    }
+
     /// `machines.succeed(...)`: a machine's member on a list of machines.
     fn check_list_attribute(&mut self, global: &Member, name: &str, attr: &ast::Identifier) {
         const LIST_METHODS: &[&str] =
@@ -451,14 +539,24 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn function_scope(&self, params: &ast::Parameters, body: &[Stmt], is_test: bool) -> HashMap<String, Option<MachineTy>> {
+    fn function_scope(&self, function: &str, params: &ast::Parameters, body: &[Stmt], is_test: bool) -> HashMap<String, Option<MachineTy>> {
         let mut locals = HashMap::new();
-        for p in params.iter() {
+        let positional = params.posonlyargs.iter().chain(&params.args).count();
+        for (i, p) in params.iter().enumerate() {
             let name = p.name().id.to_string();
-            let ty = if is_test { self.test.node(&name).map(|n| machine_ty_of_node(n.kind)) } else { None };
+            let ty = if is_test {
+                self.test.node(&name).map(|n| machine_ty_of_node(n.kind))
+            } else if let Some(annotation) = p.annotation() {
+                annotated_machine(annotation)
+            } else if i < positional && self.locals.is_empty() {
+                // Every call in the script passes a machine here.
+                self.scope.params.get(&(function.to_string(), i)).copied().flatten()
+            } else {
+                None
+            };
             locals.insert(name, ty);
         }
-        for (name, ty) in super::scope::local_bindings(body, self.test) {
+        for (name, ty) in super::scope::local_bindings(body, self.test, self.g).module {
             let merged = match locals.get(&name) {
                 Some(existing) if *existing != ty => None,
                 _ => ty,
@@ -473,6 +571,22 @@ impl<'a> Checker<'a> {
             locals.entry(n).or_insert(None);
         }
         locals
+    }
+}
+
+/// The machine type an annotation names (`QemuMachine`, `"Machine"`, ...).
+fn annotated_machine(annotation: &Expr) -> Option<MachineTy> {
+    let name = match annotation {
+        Expr::Name(n) => n.id.to_string(),
+        Expr::StringLiteral(s) => s.value.to_str().to_string(),
+        Expr::Attribute(a) => a.attr.id.to_string(),
+        _ => return None,
+    };
+    match name.as_str() {
+        "QemuMachine" => Some(MachineTy::Qemu),
+        "NspawnMachine" => Some(MachineTy::Nspawn),
+        "Machine" | "BaseMachine" => Some(MachineTy::Any),
+        _ => None,
     }
 }
 
@@ -534,7 +648,7 @@ impl<'b> Visitor<'b> for Checker<'_> {
                     }
                 }
                 let is_test = self.locals.is_empty() && f.name.id.starts_with("test");
-                let scope = self.function_scope(&f.parameters, &f.body, is_test);
+                let scope = self.function_scope(&f.name.id, &f.parameters, &f.body, is_test);
                 self.locals.push(scope);
                 for s in &f.body {
                     self.visit_stmt(s);
@@ -591,8 +705,12 @@ impl<'b> Visitor<'b> for Checker<'_> {
                             return;
                         }
                         Resolved::Global(list) => self.check_list_attribute(list, &recv.id, &a.attr),
+                        Resolved::Value(ty) => self.check_value_attribute(ty, &format!("`{}`", recv.id), &a.attr),
                         Resolved::Other => {}
                     }
+                }
+                if let Some((what, ty)) = self.method_result(&a.value) {
+                    self.check_value_attribute(ty, &what, &a.attr);
                 }
                 walk_expr(self, expr);
             }
@@ -608,13 +726,20 @@ impl<'b> Visitor<'b> for Checker<'_> {
                                 self.check_list_attribute(list, &recv.id, &a.attr);
                                 None
                             }
+                            Resolved::Value(ty) => {
+                                self.check_value_attribute(ty, &format!("`{}`", recv.id), &a.attr);
+                                None
+                            }
                             _ => {
                                 self.visit_expr(&call.func);
                                 None
                             }
                         },
-                        _ => {
-                            self.visit_expr(&call.func);
+                        inner => {
+                            if let Some((what, ty)) = self.method_result(inner) {
+                                self.check_value_attribute(ty, &what, &a.attr);
+                            }
+                            self.visit_expr(inner);
                             None
                         }
                     },

@@ -1,8 +1,8 @@
 //! The Python side: the script's parse tree, what its names refer to
 //! (nodes, driver globals, fixtures, local bindings), and our `NT` checks.
 
-pub mod checks;
 pub mod brackets;
+pub mod checks;
 mod scope;
 
 pub use checks::{PyFinding, PyFix, check, replace_with};

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::TextRange;
 
+use crate::driver_api::{Class, DriverApi, Generation, MemberKind};
 use crate::nix::{NodeKind, TestDef};
 
 /// The static type of a machine-valued name.
@@ -47,13 +48,24 @@ pub struct ScriptScope {
     pub test_functions: Vec<TestFunction>,
     /// Module-level functions decorated as pytest fixtures.
     pub fixtures: Vec<String>,
+    /// Module-level functions whose every `return` gives a machine.
+    pub returns: HashMap<String, MachineTy>,
+    /// Parameters (function, position) that every call in the script
+    /// passes a machine: `None` where calls disagree or pass something else.
+    pub params: HashMap<(String, usize), Option<MachineTy>>,
+    /// Names bound to what a driver method returns (`out = m.succeed(...)`):
+    /// the return type as the table writes it (`str`, `tuple[int, str]`,
+    /// `None`); `None` where bindings disagree.
+    pub values: HashMap<String, Option<&'static str>>,
 }
 
 impl ScriptScope {
-    pub fn build(module: &ast::ModModule, test: &TestDef) -> ScriptScope {
+    pub fn build(module: &ast::ModModule, test: &TestDef, g: Generation) -> ScriptScope {
         let mut scope = ScriptScope::default();
         let any_container = test.nodes.iter().any(|n| n.kind == NodeKind::Container);
-        collect(&module.body, &mut scope, test, any_container);
+        scope.returns = function_returns(&module.body, test);
+        collect(&module.body, &mut scope, test, any_container, g);
+        scope.params = call_site_params(module, &scope, test);
         for stmt in &module.body {
             if let Stmt::FunctionDef(f) = stmt {
                 let decorated_fixture = f.decorator_list.iter().any(|d| expr_text_contains(&d.expression, "fixture"));
@@ -151,13 +163,125 @@ fn iter_elem_ty(iter: &Expr, test: &TestDef, any_container: bool) -> Option<Mach
     }
 }
 
-fn value_ty(value: &Expr) -> Option<MachineTy> {
+/// The machine type of an expression: a node, a name bound to a machine,
+/// `create_machine(...)`, a call of a script function returning machines.
+pub(crate) fn value_ty(value: &Expr, scope: &ScriptScope, test: &TestDef) -> Option<MachineTy> {
     match value {
         Expr::Call(c) => match &*c.func {
             Expr::Name(n) if n.id.as_str() == "create_machine" => Some(MachineTy::Qemu),
+            Expr::Name(n) => scope.returns.get(n.id.as_str()).copied(),
             _ => None,
         },
+        Expr::Name(n) => match scope.module.get(n.id.as_str()) {
+            Some(ty) => *ty,
+            None => test.node(&n.id).map(|node| machine_ty_of_node(node.kind)),
+        },
         _ => None,
+    }
+}
+
+/// What a driver method call returns, if it is one on a machine
+/// (`server.succeed(...)` → `str`).
+fn method_return(value: &Expr, scope: &ScriptScope, test: &TestDef, g: Generation) -> Option<&'static str> {
+    let Expr::Call(c) = value else { return None };
+    let Expr::Attribute(a) = &*c.func else { return None };
+    let ty = value_ty(&a.value, scope, test)?;
+    let api = DriverApi::get();
+    let member = match ty {
+        MachineTy::Qemu => api.member(Class::Qemu, &a.attr.id, g),
+        MachineTy::Nspawn => api.member(Class::Nspawn, &a.attr.id, g),
+        MachineTy::Any => api.member(Class::Qemu, &a.attr.id, g).or_else(|| api.member(Class::Nspawn, &a.attr.id, g)),
+    }?;
+    (member.kind == MemberKind::Function && member.signature.contains("->")).then_some(member.ty.as_str())
+}
+
+/// Script functions whose every `return` gives a machine of one type.
+fn function_returns(body: &[Stmt], test: &TestDef) -> HashMap<String, MachineTy> {
+    fn returns<'a>(body: &'a [Stmt], out: &mut Vec<Option<&'a Expr>>) {
+        for stmt in body {
+            match stmt {
+                Stmt::Return(r) => out.push(r.value.as_deref()),
+                Stmt::If(i) => {
+                    returns(&i.body, out);
+                    for c in &i.elif_else_clauses {
+                        returns(&c.body, out);
+                    }
+                }
+                Stmt::For(f) => returns(&f.body, out),
+                Stmt::While(w) => returns(&w.body, out),
+                Stmt::With(w) => returns(&w.body, out),
+                Stmt::Try(t) => {
+                    returns(&t.body, out);
+                    returns(&t.finalbody, out);
+                }
+                _ => {}
+            }
+        }
+    }
+    let empty = ScriptScope::default();
+    let mut out = HashMap::new();
+    for stmt in body {
+        let Stmt::FunctionDef(f) = stmt else { continue };
+        let mut values = Vec::new();
+        returns(&f.body, &mut values);
+        let tys: Option<Vec<MachineTy>> = values.iter().map(|v| v.and_then(|v| value_ty(v, &empty, test))).collect();
+        if let Some(tys) = tys.filter(|t| !t.is_empty()) {
+            let first = tys[0];
+            out.insert(f.name.id.to_string(), if tys.iter().all(|t| *t == first) { first } else { MachineTy::Any });
+        }
+    }
+    out
+}
+
+/// For each module-level function, the machine type every call passes at
+/// each position (`None` when one call passes something else).
+fn call_site_params(module: &ast::ModModule, scope: &ScriptScope, test: &TestDef) -> HashMap<(String, usize), Option<MachineTy>> {
+    use ruff_python_ast::visitor::{Visitor, walk_expr};
+    struct Calls<'a> {
+        functions: Vec<&'a str>,
+        scope: &'a ScriptScope,
+        test: &'a TestDef,
+        out: HashMap<(String, usize), Option<MachineTy>>,
+    }
+    impl<'b> Visitor<'b> for Calls<'_> {
+        fn visit_expr(&mut self, expr: &'b Expr) {
+            if let Expr::Call(c) = expr
+                && let Expr::Name(n) = &*c.func
+                && self.functions.contains(&n.id.as_str())
+            {
+                for (i, arg) in c.arguments.args.iter().enumerate() {
+                    let ty = value_ty(arg, self.scope, self.test);
+                    let slot = self.out.entry((n.id.to_string(), i)).or_insert(ty);
+                    if *slot != ty {
+                        *slot = match (*slot, ty) {
+                            (Some(_), Some(_)) => Some(MachineTy::Any),
+                            _ => None,
+                        };
+                    }
+                }
+            }
+            walk_expr(self, expr);
+        }
+    }
+    let functions = module
+        .body
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::FunctionDef(f) => Some(f.name.id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut calls = Calls { functions, scope, test, out: HashMap::new() };
+    for stmt in &module.body {
+        calls.visit_stmt(stmt);
+    }
+    calls.out
+}
+
+fn bind_value(name: &str, ty: Option<&'static str>, scope: &mut ScriptScope) {
+    let entry = scope.values.entry(name.to_string()).or_insert(ty);
+    if *entry != ty {
+        *entry = None;
     }
 }
 
@@ -183,11 +307,12 @@ fn bind_target(target: &Expr, ty: Option<MachineTy>, scope: &mut ScriptScope) {
 /// (parameters and locals): "did you mean" candidates inside it.
 pub fn function_locals(module: &ast::ModModule, test: &TestDef) -> Vec<(TextRange, Vec<String>)> {
     fn walk(body: &[Stmt], test: &TestDef, out: &mut Vec<(TextRange, Vec<String>)>) {
+        let g = Generation::Newest;
         for stmt in body {
             match stmt {
                 Stmt::FunctionDef(f) => {
                     let mut names: Vec<String> = f.parameters.iter().map(|p| p.name().id.to_string()).collect();
-                    names.extend(local_bindings(&f.body, test).into_keys());
+                    names.extend(local_bindings(&f.body, test, g).module.into_keys());
                     out.push((f.range, names));
                     walk(&f.body, test, out);
                 }
@@ -221,39 +346,60 @@ pub fn function_locals(module: &ast::ModModule, test: &TestDef) -> Vec<(TextRang
 
 /// Names a function body binds, typed as module-level ones are (loops over
 /// node lists, `create_machine`): the same rules inside a function.
-pub fn local_bindings(body: &[Stmt], test: &TestDef) -> HashMap<String, Option<MachineTy>> {
+pub fn local_bindings(body: &[Stmt], test: &TestDef, g: Generation) -> ScriptScope {
     let mut scope = ScriptScope::default();
     let any_container = test.nodes.iter().any(|n| n.kind == NodeKind::Container);
-    collect(body, &mut scope, test, any_container);
-    scope.module
+    collect(body, &mut scope, test, any_container, g);
+    scope
 }
 
 /// Module-level bindings, descending into blocks but not into functions or
 /// classes (their bodies have their own scopes).
-fn collect(body: &[Stmt], scope: &mut ScriptScope, test: &TestDef, any_container: bool) {
+fn collect(body: &[Stmt], scope: &mut ScriptScope, test: &TestDef, any_container: bool, g: Generation) {
     for stmt in body {
         match stmt {
             Stmt::Assign(a) => {
-                let ty = value_ty(&a.value);
+                let returned = method_return(&a.value, scope, test, g);
                 for t in &a.targets {
-                    bind_target(t, ty, scope);
+                    match (t, &*a.value) {
+                        // `a, b = server, client`: element by element.
+                        (
+                            Expr::Tuple(ast::ExprTuple { elts: names, .. }) | Expr::List(ast::ExprList { elts: names, .. }),
+                            Expr::Tuple(ast::ExprTuple { elts: values, .. }) | Expr::List(ast::ExprList { elts: values, .. }),
+                        ) if names.len() == values.len() => {
+                            for (n, v) in names.iter().zip(values) {
+                                let ty = value_ty(v, scope, test);
+                                bind_target(n, ty, scope);
+                            }
+                        }
+                        _ => {
+                            let ty = value_ty(&a.value, scope, test);
+                            bind_target(t, ty, scope);
+                        }
+                    }
+                    if let Expr::Name(n) = t {
+                        bind_value(&n.id, returned, scope);
+                    }
                 }
             }
-            Stmt::AnnAssign(a) => bind_target(&a.target, a.value.as_deref().and_then(value_ty), scope),
+            Stmt::AnnAssign(a) => {
+                let ty = a.value.as_deref().and_then(|v| value_ty(v, scope, test));
+                bind_target(&a.target, ty, scope);
+            }
             Stmt::AugAssign(a) => bind_target(&a.target, None, scope),
             Stmt::For(f) => {
                 bind_target(&f.target, iter_elem_ty(&f.iter, test, any_container), scope);
-                collect(&f.body, scope, test, any_container);
-                collect(&f.orelse, scope, test, any_container);
+                collect(&f.body, scope, test, any_container, g);
+                collect(&f.orelse, scope, test, any_container, g);
             }
             Stmt::While(w) => {
-                collect(&w.body, scope, test, any_container);
-                collect(&w.orelse, scope, test, any_container);
+                collect(&w.body, scope, test, any_container, g);
+                collect(&w.orelse, scope, test, any_container, g);
             }
             Stmt::If(i) => {
-                collect(&i.body, scope, test, any_container);
+                collect(&i.body, scope, test, any_container, g);
                 for c in &i.elif_else_clauses {
-                    collect(&c.body, scope, test, any_container);
+                    collect(&c.body, scope, test, any_container, g);
                 }
             }
             Stmt::With(w) => {
@@ -262,19 +408,19 @@ fn collect(body: &[Stmt], scope: &mut ScriptScope, test: &TestDef, any_container
                         bind_target(v, None, scope);
                     }
                 }
-                collect(&w.body, scope, test, any_container);
+                collect(&w.body, scope, test, any_container, g);
             }
             Stmt::Try(t) => {
-                collect(&t.body, scope, test, any_container);
+                collect(&t.body, scope, test, any_container, g);
                 for h in &t.handlers {
                     let ast::ExceptHandler::ExceptHandler(h) = h;
                     if let Some(n) = &h.name {
                         scope.module.insert(n.id.to_string(), None);
                     }
-                    collect(&h.body, scope, test, any_container);
+                    collect(&h.body, scope, test, any_container, g);
                 }
-                collect(&t.orelse, scope, test, any_container);
-                collect(&t.finalbody, scope, test, any_container);
+                collect(&t.orelse, scope, test, any_container, g);
+                collect(&t.finalbody, scope, test, any_container, g);
             }
             Stmt::FunctionDef(f) => {
                 scope.module.insert(f.name.id.to_string(), None);
@@ -299,7 +445,7 @@ fn collect(body: &[Stmt], scope: &mut ScriptScope, test: &TestDef, any_container
             }
             Stmt::Match(m) => {
                 for case in &m.cases {
-                    collect(&case.body, scope, test, any_container);
+                    collect(&case.body, scope, test, any_container, g);
                 }
             }
             _ => {}
