@@ -212,7 +212,8 @@ fn test_from_attrset(path: &str, source: &str, set: &ast::AttrSet, loader: &dyn 
                 declares_nodes = true;
                 let kind = if *group == "nodes" { NodeKind::Vm } else { NodeKind::Container };
                 if let Some(value) = entry.value() {
-                    collect_node_set(source, value, kind, &mut nodes, &mut open);
+                    let cx = NodeCx { source, path, loader, at: None, depth: 0 };
+                    collect_node_set(&cx, value, kind, &mut nodes, &mut open);
                 }
             }
             ["machine"] => {
@@ -220,18 +221,39 @@ fn test_from_attrset(path: &str, source: &str, set: &ast::AttrSet, loader: &dyn 
                 push_node(&mut nodes, "machine", names[0].1, range_of(&entry), NodeKind::Vm, true)
             }
             ["imports"] => {
-                open.get_or_insert_with(|| "the test imports modules that may add nodes".into());
+                let cx = NodeCx { source, path, loader, at: None, depth: 0 };
+                match entry.value() {
+                    Some(list) if nodes_of_imports(&cx, list.clone(), &mut nodes, &mut declares_nodes) => {}
+                    _ => {
+                        open.get_or_insert_with(|| "the test imports modules that may add nodes".into());
+                    }
+                }
             }
             _ => {}
         }
     }
     for inherit in set.inherits() {
         for attr in inherit.attrs() {
-            if let Some((n, _)) = attr_name(source, &attr)
+            if let Some((n, r)) = attr_name(source, &attr)
                 && matches!(n.as_str(), "nodes" | "containers")
             {
                 declares_nodes = true;
-                open.get_or_insert_with(|| format!("`{n}` is inherited"));
+                // `inherit nodes;` / `inherit (cfg) nodes;` from this file's `let`.
+                let kind = if n == "nodes" { NodeKind::Vm } else { NodeKind::Container };
+                let value = match inherit.from().and_then(|f| f.expr()) {
+                    None => super::syntax::resolve_let(source, set.syntax(), &n),
+                    Some(from) => inherited_from(source, from, &n),
+                };
+                match value {
+                    Some(v) => {
+                        let cx = NodeCx { source, path, loader, at: None, depth: 0 };
+                        collect_node_set(&cx, v, kind, &mut nodes, &mut open);
+                    }
+                    None => {
+                        let _ = r;
+                        open.get_or_insert_with(|| format!("`{n}` is inherited"));
+                    }
+                }
             }
         }
     }
@@ -252,13 +274,157 @@ fn push_node(nodes: &mut Vec<Node>, name: &str, name_range: TextRange, def: Text
     nodes.push(Node { name: name.to_string(), py_name: pythonize(name), kind, name_range, def_range: def, legacy });
 }
 
-/// `nodes = { a = ...; "b-c" = ...; } // other;`
-fn collect_node_set(source: &str, value: ast::Expr, kind: NodeKind, nodes: &mut Vec<Node>, open: &mut Option<String>) {
+/// Where node sets are read: the file, its loader for relative imports,
+/// and, for a set read from another file, the range in this file that
+/// stands for its nodes (the import's path).
+struct NodeCx<'a> {
+    source: &'a str,
+    path: &'a str,
+    loader: &'a dyn FileLoader,
+    at: Option<TextRange>,
+    depth: usize,
+}
+
+impl NodeCx<'_> {
+    fn deeper(&self) -> Option<NodeCx<'_>> {
+        (self.depth < 16).then(|| NodeCx { source: self.source, path: self.path, loader: self.loader, at: self.at, depth: self.depth + 1 })
+    }
+}
+
+fn push_at(cx: &NodeCx<'_>, nodes: &mut Vec<Node>, name: &str, name_range: TextRange, def: TextRange, kind: NodeKind) {
+    match cx.at {
+        Some(at) => push_node(nodes, name, at, at, kind, false),
+        None => push_node(nodes, name, name_range, def, kind, false),
+    }
+}
+
+/// `x` of `inherit (from) x;`, when `from` is an attrset this file writes.
+fn inherited_from(source: &str, from: ast::Expr, name: &str) -> Option<ast::Expr> {
+    let set = match unwrap(from) {
+        ast::Expr::Ident(i) => super::syntax::resolve_let(source, i.syntax(), i.ident_token()?.text())?,
+        other => other,
+    };
+    let ast::Expr::AttrSet(set) = unwrap(set) else { return None };
+    set.attrpath_values().find_map(|entry| {
+        let names = entry.attrpath().and_then(|p| attrpath_names(source, &p))?;
+        (names.len() == 1 && names[0].0 == name).then(|| entry.value()).flatten()
+    })
+}
+
+/// The string literals of a literal list (`[ "a" "b" ]`), with ranges.
+fn literal_strings(source: &str, list: ast::Expr) -> Option<Vec<(String, TextRange)>> {
+    let ast::Expr::List(list) = unwrap(list) else { return None };
+    list.items()
+        .map(|item| match unwrap(item) {
+            ast::Expr::Str(s) => {
+                let mut sink = super::strings::PlainSink::default();
+                super::strings::lower_string(source, &s, &mut sink);
+                sink.map.holes().next().is_none().then(|| (sink.text, range_of(&ast::Expr::Str(s))))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The relative file a call reads (`import ./x.nix`, `callPackage ./x.nix {}`).
+fn imported_path(expr: &ast::Expr) -> Option<(String, TextRange)> {
+    let mut e = unwrap(expr.clone());
+    // Peel `f a b`: the innermost call names the function and the file.
+    loop {
+        let ast::Expr::Apply(app) = &e else { return None };
+        let callee = app.lambda()?;
+        if let Some(name) = callee_name(&callee)
+            && matches!(last_segment_of(&name), "import" | "callPackage")
+        {
+            return match unwrap(app.argument()?) {
+                ast::Expr::PathRel(p) => Some((p.syntax().text().to_string(), range_of(&ast::Expr::PathRel(p)))),
+                _ => None,
+            };
+        }
+        e = unwrap(callee);
+    }
+}
+
+fn last_segment_of(name: &str) -> &str {
+    name.rsplit('.').next().unwrap_or(name)
+}
+
+/// The top-level value of another file of the repository, parsed: through
+/// its function header, if any.
+fn with_file<T>(cx: &NodeCx<'_>, rel: &str, f: impl FnOnce(&str, ast::Expr) -> T) -> Option<T> {
+    let (_, text) = cx.loader.read(cx.path, rel).ok()?;
+    if crate::limits::nix_too_deep(&text).is_some() {
+        return None;
+    }
+    let parse = rnix::Root::parse(&text);
+    if !parse.errors().is_empty() {
+        return None;
+    }
+    let mut value = parse.tree().expr()?;
+    while let ast::Expr::Lambda(l) = unwrap(value.clone()) {
+        value = l.body()?;
+    }
+    Some(f(&text, value))
+}
+
+/// Nodes from `imports = [ ./nodes.nix ... ]`: `true` when every import was
+/// read (a module that imports further keeps the set open).
+fn nodes_of_imports(cx: &NodeCx<'_>, list: ast::Expr, nodes: &mut Vec<Node>, declares: &mut bool) -> bool {
+    let ast::Expr::List(list) = unwrap(list) else { return false };
+    let mut all_known = true;
+    for item in list.items() {
+        let ast::Expr::PathRel(p) = unwrap(item) else {
+            all_known = false;
+            continue;
+        };
+        let rel = p.syntax().text().to_string();
+        let at = range_of(&ast::Expr::PathRel(p));
+        let read = with_file(cx, &rel, |text, value| {
+            let ast::Expr::AttrSet(set) = unwrap(value) else { return false };
+            let inner = NodeCx { source: text, path: cx.path, loader: cx.loader, at: Some(at), depth: cx.depth + 1 };
+            let mut open = None;
+            for entry in set.attrpath_values() {
+                let Some(names) = entry.attrpath().and_then(|p| attrpath_names(text, &p)) else { continue };
+                match names.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().as_slice() {
+                    [group @ ("nodes" | "containers"), node, ..] => {
+                        *declares = true;
+                        let kind = if *group == "nodes" { NodeKind::Vm } else { NodeKind::Container };
+                        push_node(nodes, node, at, at, kind, false);
+                    }
+                    [group @ ("nodes" | "containers")] => {
+                        *declares = true;
+                        let kind = if *group == "nodes" { NodeKind::Vm } else { NodeKind::Container };
+                        if let Some(v) = entry.value() {
+                            collect_node_set(&inner, v, kind, nodes, &mut open);
+                        }
+                    }
+                    ["imports"] => open = Some(String::new()),
+                    _ => {}
+                }
+            }
+            open.is_none()
+        });
+        all_known &= read == Some(true);
+    }
+    all_known
+}
+
+/// The nodes of `nodes = ...`, statically evaluated: attrsets, `//`,
+/// `let ... in`, names from this file's `let`, `if` (both branches: nodes
+/// that may exist), `lib.mkMerge [ ... ]`, `lib.genAttrs [ "a" ] f`,
+/// `builtins.listToAttrs (map f [ "a" ])`, and `import`/`callPackage` of a
+/// relative file of the repository.
+fn collect_node_set(cx: &NodeCx<'_>, value: ast::Expr, kind: NodeKind, nodes: &mut Vec<Node>, open: &mut Option<String>) {
+    let source = cx.source;
+    let Some(next) = cx.deeper() else {
+        open.get_or_insert_with(|| "the node set is nested too deeply".into());
+        return;
+    };
     match unwrap(value) {
         ast::Expr::AttrSet(set) => {
             for entry in set.attrpath_values() {
                 match entry.attrpath().and_then(|p| attrpath_names(source, &p)) {
-                    Some(names) if !names.is_empty() => push_node(nodes, &names[0].0, names[0].1, range_of(&entry), kind, false),
+                    Some(names) if !names.is_empty() => push_at(cx, nodes, &names[0].0, names[0].1, range_of(&entry), kind),
                     _ => {
                         open.get_or_insert_with(|| "a node name is computed".into());
                     }
@@ -267,25 +433,101 @@ fn collect_node_set(source: &str, value: ast::Expr, kind: NodeKind, nodes: &mut 
             for inherit in set.inherits() {
                 for attr in inherit.attrs() {
                     if let Some((n, r)) = attr_name(source, &attr) {
-                        push_node(nodes, &n, r, r, kind, false);
+                        push_at(cx, nodes, &n, r, r, kind);
                     }
                 }
             }
         }
         ast::Expr::BinOp(op) if op.operator() == Some(ast::BinOpKind::Update) => {
             if let Some(l) = op.lhs() {
-                collect_node_set(source, l, kind, nodes, open);
+                collect_node_set(&next, l, kind, nodes, open);
             }
             if let Some(r) = op.rhs() {
-                collect_node_set(source, r, kind, nodes, open);
+                collect_node_set(&next, r, kind, nodes, open);
             }
         }
+        ast::Expr::LetIn(l) if l.body().is_some() => collect_node_set(&next, l.body().expect("checked"), kind, nodes, open),
+        ast::Expr::IfElse(e) => {
+            for branch in [e.body(), e.else_body()].into_iter().flatten() {
+                collect_node_set(&next, branch, kind, nodes, open);
+            }
+        }
+        ast::Expr::Ident(i) if i.ident_token().is_some() => {
+            let name = i.ident_token().expect("checked").text().to_string();
+            match super::syntax::resolve_let(source, i.syntax(), &name) {
+                Some(v) => collect_node_set(&next, v, kind, nodes, open),
+                None => {
+                    open.get_or_insert_with(|| format!("nodes come from `{name}`"));
+                }
+            }
+        }
+        ast::Expr::Apply(app) if node_set_call(&next, &app, kind, nodes, open) => {}
         other => {
             let text = other.syntax().text().to_string();
             let short: String = text.chars().take(40).collect();
             open.get_or_insert_with(|| format!("nodes come from `{}`", short.split_whitespace().collect::<Vec<_>>().join(" ")));
         }
     }
+}
+
+/// The calls that build node sets; `false` when `app` is none of them.
+fn node_set_call(cx: &NodeCx<'_>, app: &ast::Apply, kind: NodeKind, nodes: &mut Vec<Node>, open: &mut Option<String>) -> bool {
+    let source = cx.source;
+    let callee = app.lambda().as_ref().and_then(callee_name);
+    match callee.as_deref().map(last_segment_of) {
+        Some("mkMerge") => {
+            let Some(ast::Expr::List(list)) = app.argument().map(unwrap) else { return false };
+            for item in list.items() {
+                collect_node_set(cx, item, kind, nodes, open);
+            }
+            return true;
+        }
+        Some("listToAttrs") => {
+            // `builtins.listToAttrs (map f [ "a" "b" ])`
+            let Some(ast::Expr::Apply(map)) = app.argument().map(unwrap) else { return false };
+            let Some(ast::Expr::Apply(map_f)) = map.lambda().map(unwrap) else { return false };
+            if map_f.lambda().as_ref().and_then(callee_name).as_deref().map(last_segment_of) != Some("map") {
+                return false;
+            }
+            let Some(names) = map.argument().and_then(|l| literal_strings(source, l)) else { return false };
+            for (n, r) in names {
+                push_at(cx, nodes, &n, r, r, kind);
+            }
+            return true;
+        }
+        _ => {}
+    }
+    // `lib.genAttrs [ "a" "b" ] (name: { ... })`
+    if let Some(ast::Expr::Apply(inner)) = app.lambda().map(unwrap)
+        && inner.lambda().as_ref().and_then(callee_name).as_deref().map(last_segment_of) == Some("genAttrs")
+        && let Some(names) = inner.argument().and_then(|l| literal_strings(source, l))
+    {
+        for (n, r) in names {
+            push_at(cx, nodes, &n, r, r, kind);
+        }
+        return true;
+    }
+    // `import ./nodes.nix { ... }`, `callPackage ./nodes.nix { }`
+    if let Some((rel, at)) = imported_path(&ast::Expr::Apply(app.clone())) {
+        let at = cx.at.unwrap_or(at);
+        let read = with_file(cx, &rel, |text, value| {
+            let inner = NodeCx { source: text, path: cx.path, loader: cx.loader, at: Some(at), depth: cx.depth + 1 };
+            let mut inner_open = None;
+            collect_node_set(&inner, value, kind, nodes, &mut inner_open);
+            inner_open
+        });
+        match read {
+            Some(None) => {}
+            Some(Some(why)) => {
+                open.get_or_insert(why);
+            }
+            None => {
+                open.get_or_insert_with(|| format!("nodes come from `{rel}`, which cannot be read here"));
+            }
+        }
+        return true;
+    }
+    false
 }
 
 /// The attribute name a test attrset is bound to, looking through calls

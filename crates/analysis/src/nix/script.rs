@@ -8,14 +8,14 @@
 //! script is reported once with the reason; an unknown part of a
 //! concatenation becomes a placeholder and is reported the same way.
 
-use rnix::ast::{self, HasEntry};
+use rnix::ast;
 use rowan::ast::AstNode;
 use ruff_text_size::{TextRange, TextSize};
 use serde::Serialize;
 
 use super::FileLoader;
 use super::strings::{StringSink, lower_string};
-use super::syntax::{attrpath_names, callee_name, last_segment, range_of, unwrap};
+use super::syntax::{callee_name, last_segment, range_of, resolve_let, unwrap};
 use crate::limits;
 use crate::source_map::{FileId, Quoting, Segment, SegmentKind, SourceMap};
 
@@ -277,21 +277,6 @@ fn describe(expr: &ast::Expr) -> String {
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let short: String = one_line.chars().take(48).collect();
     if short.len() < one_line.len() { format!("`{short}…`") } else { format!("`{short}`") }
-}
-
-/// The value bound to `name` by the nearest enclosing `let ... in`.
-fn resolve_let(source: &str, at: &rnix::SyntaxNode, name: &str) -> Option<ast::Expr> {
-    for anc in at.ancestors() {
-        if let Some(let_in) = ast::LetIn::cast(anc) {
-            for entry in let_in.attrpath_values() {
-                let names = entry.attrpath().and_then(|p| attrpath_names(source, &p))?;
-                if names.len() == 1 && names[0].0 == name {
-                    return entry.value();
-                }
-            }
-        }
-    }
-    None
 }
 
 /// Extracts the script from the `testScript` value `expr`.

@@ -90,3 +90,41 @@ pub fn unwrap(expr: ast::Expr) -> ast::Expr {
 pub fn last_segment(name: &str) -> &str {
     name.rsplit('.').next().unwrap_or(name)
 }
+
+/// The value bound to `name` by the nearest enclosing `let ... in` (also
+/// `inherit (set) name;` there, when `set` is an attrset the file writes).
+pub fn resolve_let(source: &str, at: &rnix::SyntaxNode, name: &str) -> Option<ast::Expr> {
+    use rnix::ast::HasEntry;
+    for anc in at.ancestors() {
+        if let Some(let_in) = ast::LetIn::cast(anc) {
+            for entry in let_in.attrpath_values() {
+                let names = entry.attrpath().and_then(|p| attrpath_names(source, &p))?;
+                if names.len() == 1 && names[0].0 == name {
+                    return entry.value();
+                }
+            }
+            for inherit in let_in.inherits() {
+                let inherited = inherit.attrs().any(|a| attr_name(source, &a).is_some_and(|(n, _)| n == name));
+                if !inherited {
+                    continue;
+                }
+                // `inherit (cfg) name;`: `name` of the set `cfg` stands for.
+                let from = inherit.from().and_then(|f| f.expr())?;
+                let set = match unwrap(from) {
+                    ast::Expr::Ident(i) => resolve_let(source, i.syntax(), i.ident_token()?.text())?,
+                    other => other,
+                };
+                if let ast::Expr::AttrSet(set) = unwrap(set) {
+                    for entry in set.attrpath_values() {
+                        let names = entry.attrpath().and_then(|p| attrpath_names(source, &p))?;
+                        if names.len() == 1 && names[0].0 == name {
+                            return entry.value();
+                        }
+                    }
+                }
+                return None;
+            }
+        }
+    }
+    None
+}
