@@ -293,6 +293,10 @@ fn check_script(test: &TestDef, index: usize, config: &Config, mode: RunMode, ou
         }
         findings.push((code.to_string(), severity, message, range, fix));
     }
+    // A definition in both branches of `if c then ''…'' else ''…''` is no
+    // redefinition: the branches are checked one after the other.
+    let in_else = |r: TextRange| script.else_branches.iter().any(|b| b.contains_range(r));
+    findings.retain(|f| !(matches!(f.0.as_str(), "F811" | "NT302") && in_else(f.3)));
     if let Some((at, message)) = bracket {
         let line_start = TextSize::try_from(script.text[..usize::from(at.start())].rfind('\n').map_or(0, |i| i + 1)).unwrap_or_default();
         findings.retain(|f| f.3.start() < line_start);

@@ -50,6 +50,10 @@ pub struct ScriptSource {
     pub read_files: Vec<ReadFile>,
     /// Range of the whole testScript value in the Nix file.
     pub value_range: TextRange,
+    /// Script ranges of `else` branches (`if c then ''…'' else ''…''`):
+    /// both branches are checked, one after the other, so a definition in
+    /// both is no redefinition.
+    pub else_branches: Vec<TextRange>,
 }
 
 impl ScriptSource {
@@ -97,6 +101,7 @@ struct Builder<'a> {
     map: SourceMap,
     unknown: Vec<(String, TextRange)>,
     read_files: Vec<ReadFile>,
+    else_branches: Vec<TextRange>,
     holes: usize,
     file: FileId,
     depth: usize,
@@ -199,6 +204,18 @@ impl Builder<'_> {
                 }
             }
             ast::Expr::Apply(app) => self.lower_call(&expr, app),
+            // Both branches are checked, the `else` one after the other.
+            ast::Expr::IfElse(e) => {
+                if let Some(then) = e.body() {
+                    self.lower(then);
+                }
+                if let Some(other) = e.else_body() {
+                    self.line_break();
+                    let start = TextSize::of(self.text.as_str());
+                    self.lower(other);
+                    self.else_branches.push(TextRange::new(start, TextSize::of(self.text.as_str())));
+                }
+            }
             ast::Expr::Ident(i) => {
                 let name = i.ident_token().map(|t| t.text().to_string()).unwrap_or_default();
                 match resolve_let(self.source, i.syntax(), &name) {
@@ -231,6 +248,21 @@ impl Builder<'_> {
                 _ => {}
             }
         }
+        if let Some(done) = self.lower_list_call(app) {
+            return done;
+        }
+        // `mkScript "x"` with `mkScript = name: ''…''` in this file's `let`:
+        // the function's body, its parameters as holes.
+        if let Some(ast::Expr::Ident(f)) = innermost_callee(app)
+            && let Some(ast::Expr::Lambda(mut l)) = f.ident_token().and_then(|t| resolve_let(self.source, f.syntax(), t.text())).map(unwrap)
+        {
+            while let Some(ast::Expr::Lambda(inner)) = l.body().map(unwrap) {
+                l = inner;
+            }
+            if let Some(body) = l.body() {
+                return self.lower(body);
+            }
+        }
         // `lib.optionalString cond s`: the curried inner call holds the name.
         if let Some(ast::Expr::Apply(inner)) = app.lambda().map(unwrap)
             && let Some(n) = inner.lambda().as_ref().and_then(callee_name)
@@ -241,6 +273,67 @@ impl Builder<'_> {
         }
         let what = callee.map(|c| format!("a call of `{c}`")).unwrap_or_else(|| describe(expr));
         self.unknown_part(expr, format!("the script is computed by {what}"));
+    }
+
+    /// A line break in the script before what follows (a placeholder of no
+    /// Nix text, like the one after an unknown part).
+    fn line_break(&mut self) {
+        if !self.text.is_empty() && !self.text.ends_with('\n') {
+            let start = TextSize::of(self.text.as_str());
+            self.text.push('\n');
+            let at = self.map.segments().last().map_or(TextSize::default(), |s| s.src.end());
+            self.map.push(Segment {
+                py: TextRange::at(start, TextSize::of("\n")),
+                src: TextRange::empty(at),
+                file: self.file,
+                kind: SegmentKind::Hole,
+                quoting: Quoting::Raw,
+            });
+        }
+    }
+
+    /// `lib.concatStringsSep sep [ … ]`, `lib.concatStrings [ … ]`,
+    /// `lib.concatLines [ … ]` (literal lists, expanded) and
+    /// `lib.concatMapStringsSep sep f list`, `lib.concatMapStrings f list`
+    /// (the function's body once, its parameter a hole): `None` when `app`
+    /// is none of them.
+    fn lower_list_call(&mut self, app: &ast::Apply) -> Option<()> {
+        let mut args = vec![app.argument()?];
+        let mut callee = app.lambda()?;
+        while let ast::Expr::Apply(inner) = unwrap(callee.clone()) {
+            args.insert(0, inner.argument()?);
+            callee = inner.lambda()?;
+        }
+        let name = callee_name(&callee)?;
+        match (last_segment(&name), args.as_slice()) {
+            ("concatStringsSep", [sep, list]) => self.lower_items(Some(sep.clone()), list.clone()),
+            ("concatStrings" | "concatLines", [list]) => self.lower_items(None, list.clone()),
+            ("concatMapStringsSep", [_, f, _]) | ("concatMapStrings", [f, _]) => match unwrap(f.clone()) {
+                ast::Expr::Lambda(l) => {
+                    let body = l.body()?;
+                    self.lower(body);
+                }
+                other => self.unknown_part(&other, format!("the script is computed by {}", describe(&other))),
+            },
+            _ => return None,
+        }
+        Some(())
+    }
+
+    fn lower_items(&mut self, sep: Option<ast::Expr>, list: ast::Expr) {
+        match unwrap(list) {
+            ast::Expr::List(l) => {
+                for (i, item) in l.items().enumerate() {
+                    if i > 0
+                        && let Some(sep) = &sep
+                    {
+                        self.lower(sep.clone());
+                    }
+                    self.lower(item);
+                }
+            }
+            other => self.unknown_part(&other, format!("the script is computed by {}", describe(&other))),
+        }
     }
 
     fn read_file(&mut self, expr: &ast::Expr, arg: ast::Expr) {
@@ -272,6 +365,15 @@ impl Builder<'_> {
     }
 }
 
+/// `f` of `f a b`.
+fn innermost_callee(app: &ast::Apply) -> Option<ast::Expr> {
+    let mut callee = unwrap(app.lambda()?);
+    while let ast::Expr::Apply(inner) = callee {
+        callee = unwrap(inner.lambda()?);
+    }
+    Some(callee)
+}
+
 fn describe(expr: &ast::Expr) -> String {
     let text = expr.syntax().text().to_string();
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -291,6 +393,7 @@ pub fn extract(path: &str, source: &str, expr: ast::Expr, loader: &dyn FileLoade
         map: SourceMap::default(),
         unknown: Vec::new(),
         read_files: Vec::new(),
+        else_branches: Vec::new(),
         holes: 0,
         file: FileId::Nix,
         depth: 0,
@@ -306,7 +409,14 @@ pub fn extract(path: &str, source: &str, expr: ast::Expr, loader: &dyn FileLoade
             limits::MAX_EVAL_STEPS
         );
         let status = ScriptStatus::Unknown(reason, value_range);
-        return ScriptSource { text: String::new(), map: SourceMap::default(), status, read_files: Vec::new(), value_range };
+        return ScriptSource {
+            text: String::new(),
+            map: SourceMap::default(),
+            status,
+            read_files: Vec::new(),
+            value_range,
+            else_branches: Vec::new(),
+        };
     }
     // A script made of nothing but one unknown part is unknown as a whole.
     let only_unknown = b.unknown.len() == 1 && b.map.segments().iter().all(|s| s.kind == SegmentKind::Hole);
@@ -318,5 +428,5 @@ pub fn extract(path: &str, source: &str, expr: ast::Expr, loader: &dyn FileLoade
     } else {
         ScriptStatus::Partial(b.unknown)
     };
-    ScriptSource { text: b.text, map: b.map, status, read_files: b.read_files, value_range }
+    ScriptSource { text: b.text, map: b.map, status, read_files: b.read_files, value_range, else_branches: b.else_branches }
 }
