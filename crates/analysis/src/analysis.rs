@@ -286,8 +286,11 @@ fn check_script(test: &TestDef, index: usize, config: &Config, mode: RunMode, ou
             findings.push(item);
         }
     }
-    for PyFinding { code, message, range, fix } in ours {
+    for PyFinding { code, message, range, fix, likely } in ours {
         let mut severity = rules::rule(code).map_or(Severity::Error, |r| r.severity);
+        if likely {
+            severity = severity.min(Severity::Warning);
+        }
         if code == "NT205" && test.options.skip_type_check {
             severity = Severity::Warning;
         }
@@ -340,8 +343,25 @@ fn from_ruff(
     match code.as_str() {
         "F821" => {
             let name = text.get(f.range.start().into()..f.range.end().into()).unwrap_or_default();
-            if name.contains(HOLE_PREFIX) || is_vlan_name(name) || partial || open {
+            if name.contains(HOLE_PREFIX) || is_vlan_name(name) {
                 return None;
+            }
+            if partial || open {
+                // Not certainly undefined: what is not statically known may
+                // define it. A near miss of a known name is still most
+                // likely a typo: a warning with the suggestion.
+                let mut candidates: Vec<&str> = test.nodes.iter().map(|n| n.py_name.as_str()).collect();
+                // A presumed node is a typo only of one used more often.
+                let uses = scope.inferred_machines.get(name).copied();
+                candidates.extend(scope.inferred_machines.iter().filter(|(_, n)| uses.is_none_or(|u| **n > u)).map(|(k, _)| k.as_str()));
+                candidates.extend(scope.module.keys().map(String::as_str));
+                for (_, names) in locals.iter().filter(|(r, _)| r.contains_range(f.range)) {
+                    candidates.extend(names.iter().map(String::as_str));
+                }
+                let s = suggest(name, candidates).filter(|_| sel.enabled("NT101"))?;
+                let why = if open { "the nodes not known statically" } else { "the part of the script not known statically" };
+                let msg = format!("undefined name `{name}`, unless {why} define it; did you mean `{s}`?");
+                return Some(("NT101".into(), Severity::Warning, msg, f.range, Some(replace_with(f.range, s))));
             }
             if name == "machine" {
                 let vms: Vec<&str> = test.nodes.iter().filter(|n| n.kind == crate::nix::NodeKind::Vm).map(|n| n.py_name.as_str()).collect();

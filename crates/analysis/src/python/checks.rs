@@ -28,6 +28,9 @@ pub struct PyFinding {
     pub message: String,
     pub range: TextRange,
     pub fix: Option<PyFix>,
+    /// About a receiver only inferred to be a machine (the test's nodes are
+    /// not all known): likely, not certain, so reported as a warning.
+    pub likely: bool,
 }
 
 /// What a name refers to where it is used.
@@ -116,13 +119,15 @@ struct Checker<'a> {
     locals: Vec<HashMap<String, Option<MachineTy>>>,
     out: Vec<PyFinding>,
     text: &'a str,
+    /// The receiver being checked is only inferred to be a machine.
+    likely: bool,
 }
 
 /// Runs every `NT2xx`-`NT4xx` check and the fixture checks on one script.
 pub fn check(module: &ast::ModModule, text: &str, test: &TestDef, scope: &ScriptScope, g: Generation) -> Vec<PyFinding> {
     let api = DriverApi::get();
     let alias = if test.node("machine").is_none() && test.nodes.len() == 1 { test.nodes.first() } else { None };
-    let mut c = Checker { test, scope, g, api, alias, locals: Vec::new(), out: Vec::new(), text };
+    let mut c = Checker { test, scope, g, api, alias, locals: Vec::new(), out: Vec::new(), text, likely: false };
     let mut loads = LoadedNames::default();
     for stmt in &module.body {
         loads.visit_stmt(stmt);
@@ -204,7 +209,7 @@ fn verdict(ty: Ty, optional: bool, kind: &str) -> ArgVerdict {
 
 impl<'a> Checker<'a> {
     fn push(&mut self, code: &'static str, range: TextRange, message: String, fix: Option<PyFix>) {
-        self.out.push(PyFinding { code, message, range, fix });
+        self.out.push(PyFinding { code, message, range, fix, likely: self.likely });
     }
 
     fn resolve(&self, name: &str) -> Resolved<'a> {
@@ -233,6 +238,7 @@ impl<'a> Checker<'a> {
         }
         match self.api.global(name, self.g) {
             Some(m) => Resolved::Global(m),
+            None if self.scope.inferred_machines.contains_key(name) => Resolved::Machine(MachineTy::Any, None),
             None => Resolved::Other,
         }
     }
@@ -701,7 +707,9 @@ impl<'b> Visitor<'b> for Checker<'_> {
                     match self.resolve(&recv.id) {
                         Resolved::Machine(ty, node) => {
                             self.visit_expr(&a.value);
+                            self.likely = node.is_none() && self.scope.inferred_machines.contains_key(recv.id.as_str());
                             self.check_attribute(&recv.id, ty, node, &a.attr);
+                            self.likely = false;
                             return;
                         }
                         Resolved::Global(list) => self.check_list_attribute(list, &recv.id, &a.attr),
@@ -720,6 +728,7 @@ impl<'b> Visitor<'b> for Checker<'_> {
                         Expr::Name(recv) => match self.resolve(&recv.id) {
                             Resolved::Machine(ty, node) => {
                                 self.visit_expr(&a.value);
+                                self.likely = node.is_none() && self.scope.inferred_machines.contains_key(recv.id.as_str());
                                 self.check_attribute(&recv.id, ty, node, &a.attr).map(|m| (m, a.attr.range))
                             }
                             Resolved::Global(list) => {
@@ -758,6 +767,7 @@ impl<'b> Visitor<'b> for Checker<'_> {
                 if let Some((m, callee)) = member {
                     self.check_call(m, call, callee);
                 }
+                self.likely = false;
                 for arg in call.arguments.args.iter() {
                     self.visit_expr(arg);
                 }

@@ -120,3 +120,36 @@ pub const DRIVER_FIXTURES: &[&str] = &["driver", "machines", "machines_qemu", "m
 pub fn is_vlan_name(name: &str) -> bool {
     name.strip_prefix("vlan").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
+
+/// Python's builtins, which no node can be taken for.
+pub fn is_python_builtin(name: &str) -> bool {
+    matches!(
+        name,
+        "print"
+            | "str"
+            | "int"
+            | "float"
+            | "bool"
+            | "list"
+            | "dict"
+            | "set"
+            | "tuple"
+            | "len"
+            | "range"
+            | "open"
+            | "object"
+            | "type"
+            | "super"
+            | "self"
+            | "cls"
+            | "os"
+            | "sys"
+            | "re"
+            | "json"
+            | "time"
+            | "subprocess"
+            | "shutil"
+            | "tempfile"
+            | "pathlib"
+    )
+}

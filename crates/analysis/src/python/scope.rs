@@ -57,6 +57,11 @@ pub struct ScriptScope {
     /// the return type as the table writes it (`str`, `tuple[int, str]`,
     /// `None`); `None` where bindings disagree.
     pub values: HashMap<String, Option<&'static str>>,
+    /// When the test's nodes are not all known: names the script neither
+    /// binds nor knows, used as receivers of Machine methods (`machine` of
+    /// a module that adds it). Presumed machines, of unknown kind.
+    /// With the number of uses of each.
+    pub inferred_machines: HashMap<String, usize>,
 }
 
 impl ScriptScope {
@@ -66,6 +71,9 @@ impl ScriptScope {
         scope.returns = function_returns(&module.body, test);
         collect(&module.body, &mut scope, test, any_container, g);
         scope.params = call_site_params(module, &scope, test);
+        if test.nodes_open.is_some() {
+            scope.inferred_machines = inferred_machines(module, &scope, test, g);
+        }
         for stmt in &module.body {
             if let Stmt::FunctionDef(f) = stmt {
                 let decorated_fixture = f.decorator_list.iter().any(|d| expr_text_contains(&d.expression, "fixture"));
@@ -193,6 +201,62 @@ fn method_return(value: &Expr, scope: &ScriptScope, test: &TestDef, g: Generatio
         MachineTy::Any => api.member(Class::Qemu, &a.attr.id, g).or_else(|| api.member(Class::Nspawn, &a.attr.id, g)),
     }?;
     (member.kind == MemberKind::Function && member.signature.contains("->")).then_some(member.ty.as_str())
+}
+
+/// Names used as `name.<Machine method>` that nothing in the script binds
+/// and that are no node, driver global or builtin.
+fn inferred_machines(module: &ast::ModModule, scope: &ScriptScope, test: &TestDef, g: Generation) -> HashMap<String, usize> {
+    use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+    struct Receivers<'a> {
+        api: &'a DriverApi,
+        g: Generation,
+        out: HashMap<String, usize>,
+        bound: std::collections::HashSet<String>,
+    }
+    impl<'b> Visitor<'b> for Receivers<'_> {
+        fn visit_stmt(&mut self, stmt: &'b Stmt) {
+            // Anything bound anywhere (functions included) is not a node.
+            if let Stmt::FunctionDef(f) = stmt {
+                self.bound.insert(f.name.id.to_string());
+                for p in f.parameters.iter() {
+                    self.bound.insert(p.name().id.to_string());
+                }
+            }
+            walk_stmt(self, stmt);
+        }
+        fn visit_expr(&mut self, expr: &'b Expr) {
+            match expr {
+                Expr::Name(n) if n.ctx == ast::ExprContext::Store => {
+                    self.bound.insert(n.id.to_string());
+                }
+                Expr::Attribute(a) => {
+                    if let Expr::Name(n) = &*a.value
+                        && (self.api.member(Class::Qemu, &a.attr.id, self.g).is_some()
+                            || self.api.member(Class::Nspawn, &a.attr.id, self.g).is_some())
+                    {
+                        *self.out.entry(n.id.to_string()).or_default() += 1;
+                    }
+                }
+                _ => {}
+            }
+            walk_expr(self, expr);
+        }
+    }
+    let api = DriverApi::get();
+    let mut r = Receivers { api, g, out: Default::default(), bound: Default::default() };
+    for stmt in &module.body {
+        r.visit_stmt(stmt);
+    }
+    r.out
+        .into_iter()
+        .filter(|(n, _)| {
+            !r.bound.contains(n)
+                && !scope.module.contains_key(n)
+                && test.node(n).is_none()
+                && api.global(n, g).is_none()
+                && !super::is_python_builtin(n)
+        })
+        .collect()
 }
 
 /// Script functions whose every `return` gives a machine of one type.
