@@ -346,24 +346,8 @@ fn from_ruff(
             if name.contains(HOLE_PREFIX) || is_vlan_name(name) {
                 return None;
             }
-            if partial || open {
-                // Not certainly undefined: what is not statically known may
-                // define it. A near miss of a known name is still most
-                // likely a typo: a warning with the suggestion.
-                let mut candidates: Vec<&str> = test.nodes.iter().map(|n| n.py_name.as_str()).collect();
-                // A presumed node is a typo only of one used more often.
-                let uses = scope.inferred_machines.get(name).copied();
-                candidates.extend(scope.inferred_machines.iter().filter(|(_, n)| uses.is_none_or(|u| **n > u)).map(|(k, _)| k.as_str()));
-                candidates.extend(scope.module.keys().map(String::as_str));
-                for (_, names) in locals.iter().filter(|(r, _)| r.contains_range(f.range)) {
-                    candidates.extend(names.iter().map(String::as_str));
-                }
-                let s = suggest(name, candidates).filter(|_| sel.enabled("NT101"))?;
-                let why = if open { "the nodes not known statically" } else { "the part of the script not known statically" };
-                let msg = format!("undefined name `{name}`, unless {why} define it; did you mean `{s}`?");
-                return Some(("NT101".into(), Severity::Warning, msg, f.range, Some(replace_with(f.range, s))));
-            }
-            if name == "machine" {
+            let uncertain = partial || open;
+            if name == "machine" && !uncertain {
                 let vms: Vec<&str> = test.nodes.iter().filter(|n| n.kind == crate::nix::NodeKind::Vm).map(|n| n.py_name.as_str()).collect();
                 let all: Vec<&str> = test.nodes.iter().map(|n| n.py_name.as_str()).collect();
                 let fix = (vms.len() == 1).then(|| replace_with(f.range, vms[0]));
@@ -376,11 +360,22 @@ fn from_ruff(
             }
             let api = DriverApi::get();
             let mut candidates: Vec<&str> = test.nodes.iter().map(|n| n.py_name.as_str()).collect();
-            if receives_machine_member(text, f.range.end()) {
+            // Presumed nodes (nodes not all known): a presumed node is a typo
+            // only of one used more often (or of the conventional `machine`).
+            let uses = scope.inferred_machines.get(name).copied();
+            candidates.extend(
+                scope
+                    .inferred_machines
+                    .iter()
+                    .filter(|(k, n)| uses.is_none_or(|u| **n > u || (**n == u && k.as_str() == "machine")))
+                    .map(|(k, _)| k.as_str()),
+            );
+            if uses.is_some() || receives_machine_member(text, f.range.end()) {
                 // `machne.succeed(...)`: the receiver of a Machine method is
                 // a machine, so only machines are candidates (not `machines`).
                 candidates.extend(scope.module.iter().filter(|(_, ty)| ty.is_some()).map(|(n, _)| n.as_str()));
-                if test.node("machine").is_none() && test.nodes.len() == 1 {
+                let alias = test.node("machine").is_none() && test.nodes.len() == 1;
+                if alias || (open && uses.is_some()) {
                     candidates.push("machine");
                 }
             } else {
@@ -393,14 +388,21 @@ fn from_ruff(
                 );
                 candidates.extend(scope.module.keys().map(String::as_str));
                 // Names bound in the functions around the use.
-                for (range, names) in locals.iter().filter(|(r, _)| r.contains_range(f.range)) {
-                    let _ = range;
+                for (_, names) in locals.iter().filter(|(r, _)| r.contains_range(f.range)) {
                     candidates.extend(names.iter().map(String::as_str));
                 }
             }
-            if sel.enabled("NT101")
-                && let Some(s) = suggest(name, candidates)
-            {
+            let suggestion = suggest(name, candidates).filter(|_| sel.enabled("NT101"));
+            if uncertain {
+                // Not certainly undefined: what is not statically known may
+                // define it. A near miss of a known name is still most
+                // likely a typo: a warning with the suggestion.
+                let s = suggestion?;
+                let why = if open { "the nodes not known statically" } else { "the part of the script not known statically" };
+                let msg = format!("undefined name `{name}`, unless {why} define it; did you mean `{s}`?");
+                return Some(("NT101".into(), Severity::Warning, msg, f.range, Some(replace_with(f.range, s))));
+            }
+            if let Some(s) = suggestion {
                 let fix = Some(replace_with(f.range, s));
                 return Some(("NT101".into(), Severity::Error, format!("undefined name `{name}`; did you mean `{s}`?"), f.range, fix));
             }

@@ -70,10 +70,16 @@ impl ScriptScope {
         let any_container = test.nodes.iter().any(|n| n.kind == NodeKind::Container);
         scope.returns = function_returns(&module.body, test);
         collect(&module.body, &mut scope, test, any_container, g);
-        scope.params = call_site_params(module, &scope, test);
         if test.nodes_open.is_some() {
             scope.inferred_machines = inferred_machines(module, &scope, test, g);
+            if !scope.inferred_machines.is_empty() {
+                // Again, now that presumed nodes are known as machines.
+                scope.module.clear();
+                scope.values.clear();
+                collect(&module.body, &mut scope, test, any_container, g);
+            }
         }
+        scope.params = call_site_params(module, &scope, test);
         for stmt in &module.body {
             if let Stmt::FunctionDef(f) = stmt {
                 let decorated_fixture = f.decorator_list.iter().any(|d| expr_text_contains(&d.expression, "fixture"));
@@ -145,7 +151,7 @@ fn parametrize_names(expr: &Expr) -> Vec<String> {
 }
 
 /// The machine type of an iterable, for `for m in <iter>:`.
-fn iter_elem_ty(iter: &Expr, test: &TestDef, any_container: bool) -> Option<MachineTy> {
+fn iter_elem_ty(iter: &Expr, scope: &ScriptScope, test: &TestDef, any_container: bool) -> Option<MachineTy> {
     match iter {
         Expr::Name(n) => match n.id.as_str() {
             "machines" => Some(if any_container { MachineTy::Any } else { MachineTy::Qemu }),
@@ -157,7 +163,7 @@ fn iter_elem_ty(iter: &Expr, test: &TestDef, any_container: bool) -> Option<Mach
             let tys: Vec<Option<MachineTy>> = elts
                 .iter()
                 .map(|e| match e {
-                    Expr::Name(n) => test.node(&n.id).map(|node| machine_ty_of_node(node.kind)),
+                    Expr::Name(_) => value_ty(e, scope, test),
                     _ => None,
                 })
                 .collect();
@@ -182,7 +188,10 @@ pub(crate) fn value_ty(value: &Expr, scope: &ScriptScope, test: &TestDef) -> Opt
         },
         Expr::Name(n) => match scope.module.get(n.id.as_str()) {
             Some(ty) => *ty,
-            None => test.node(&n.id).map(|node| machine_ty_of_node(node.kind)),
+            None => test
+                .node(&n.id)
+                .map(|node| machine_ty_of_node(node.kind))
+                .or_else(|| scope.inferred_machines.contains_key(n.id.as_str()).then_some(MachineTy::Any)),
         },
         _ => None,
     }
@@ -452,7 +461,8 @@ fn collect(body: &[Stmt], scope: &mut ScriptScope, test: &TestDef, any_container
             }
             Stmt::AugAssign(a) => bind_target(&a.target, None, scope),
             Stmt::For(f) => {
-                bind_target(&f.target, iter_elem_ty(&f.iter, test, any_container), scope);
+                let ty = iter_elem_ty(&f.iter, scope, test, any_container);
+                bind_target(&f.target, ty, scope);
                 collect(&f.body, scope, test, any_container, g);
                 collect(&f.orelse, scope, test, any_container, g);
             }
