@@ -19,7 +19,7 @@ macro_rules! rules {
 
 rules! {
 "NT001" "python-syntax-error" Error "## What it does
-Reports Python syntax errors in the extracted testScript, at their place in the Nix file.
+Reports Python syntax errors in the extracted testScript, at their place in the Nix file. The script is parsed as the driver's Python (3.13 by default; `python-version` in the configuration). An unbalanced bracket is reported once, at the bracket, as CPython does (\"'(' was never closed\"); what the parser reports after it comes from its recovery and is left out.
 
 ## Why is this bad?
 The driver `exec`s the script; a syntax error fails the test before any VM starts, after a long build.
@@ -47,7 +47,7 @@ testScript = (import ./helpers.nix { }) + ''machine.succeed(\"true\")'';
 ```
 
 ## Use instead
-Literal strings, `builtins.readFile ./test.py`, `lib.optionalString` and `+` are all understood.";
+Literal strings, `builtins.readFile ./test.py`, `lib.optionalString`, `+`, `if … then … else …` (both branches checked), `lib.concatStringsSep`/`concatMapStringsSep`, and functions of the file's `let` applied to arguments are all understood. Nodes are read from attrsets, `//`, `let`, `inherit`, `lib.mkMerge`, `lib.genAttrs`/`listToAttrs` over literal lists, `if`, and relative `imports`/`import` files of the repository. A file nested too deeply to analyse, or a script too large to evaluate statically, is reported here once too.";
 "NT003" "nix-syntax-error" Error "## What it does
 Reports a Nix syntax error in the test file.
 
@@ -64,7 +64,7 @@ Nix cannot evaluate the file; the tests in it are checked as far as the parser r
 { nodes.machine = { }; testScript = \"\"; }
 ```";
 "NT101" "undefined-name-typo" Error "## What it does
-Reports a name that is not defined but is close to a node, a driver global or a name the script defines, with the likely intended name.
+Reports a name that is not defined but is close to a node, a driver global or a name the script (or the enclosing function) defines, with the likely intended name. The receiver of a Machine method is matched against machines only. Where part of the script or of the nodes is not statically known, the name could be defined there: a near miss is then reported as a warning, and a name close to nothing is not reported.
 
 ## Why is this bad?
 The driver creates one global per node; a misspelt node name is a `NameError` at run time, after every VM has booted.
@@ -122,7 +122,7 @@ nodes.web-server = { }; nodes.web_server = { };
 ## Use instead
 Give the nodes names that differ after `-` becomes `_`.";
 "NT201" "unknown-machine-attribute" Error "## What it does
-Reports a method or attribute that a machine does not have in the selected driver generation, with the closest existing name.
+Reports a method or attribute that a machine does not have in the selected driver generation, with the closest existing name; also through aliases (`m = server`), loops over node lists, parameters (annotated, or passed machines by every call), functions returning machines, on machine lists (`machines.succeed`), and on what driver methods return (`server.succeed(...)` is a `str`). When the test's nodes are not all known, a name used as a machine and defined nowhere is presumed a node, and findings on it are warnings.
 
 ## Why is this bad?
 It is an `AttributeError` at run time, after the VMs booted.
