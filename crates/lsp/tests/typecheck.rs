@@ -22,7 +22,9 @@ fn ty() -> Option<PathBuf> {
     found
 }
 
-const TEST: &str = "{\n  nodes.server = { };\n  testScript = ''\n    port = \"80\"\n    server.wait_for_open_port(port)\n    m = server\n    m.wait_for_unitt(\"x\")\n  '';\n}\n";
+/// Two mistakes only the type check finds: a literal through a variable,
+/// and an annotation the driver's return type contradicts.
+const TEST: &str = "{\n  nodes.server = { };\n  testScript = ''\n    port = \"80\"\n    server.wait_for_open_port(port)\n    count: int = 0\n    count = server.succeed(\"x\")\n  '';\n}\n";
 
 #[test]
 fn ty_findings_follow_ours_at_their_nix_lines() {
@@ -44,6 +46,7 @@ fn ty_findings_follow_ours_at_their_nix_lines() {
         second.iter().map(|d| (d["range"]["start"]["line"].as_i64().unwrap(), d["code"].as_str().unwrap())).collect();
     assert!(lines.contains(&(4, "ty:invalid-argument-type")), "{lines:?}");
     assert!(lines.iter().any(|(l, code)| *l == 6 && code.starts_with("ty:")), "{lines:?}");
+    assert!(lines.iter().all(|(_, code)| code.starts_with("ty:")), "{lines:?}");
     // Hover names the ty in use.
     let h = c.result("textDocument/hover", json!({ "textDocument": { "uri": uri }, "position": { "line": 4, "character": 12 } }));
     assert!(h["contents"]["value"].as_str().unwrap().contains("Type check: ty "), "{h}");
