@@ -25,7 +25,8 @@ pub fn server(encoding: Encoding) -> ServerCapabilities {
             ..Default::default()
         })),
         completion_provider: Some(CompletionOptions {
-            trigger_characters: Some(vec![".".into(), "(".into(), ",".into(), " ".into()]),
+            // Never a space: the list would open on every word typed.
+            trigger_characters: Some(vec![".".into(), "(".into(), ",".into()]),
             resolve_provider: Some(true),
             ..Default::default()
         }),

@@ -107,7 +107,7 @@ pub fn workspace_edit(a: &Analysis, uri: &Uri, edits: &[Edit], test: usize, enc:
     lsp::WorkspaceEdit { changes: Some(changes), ..Default::default() }
 }
 
-pub fn completion(item: ide::CompletionItem, lines: &Lines<'_>, snippets: bool) -> lsp::CompletionItem {
+pub fn completion(item: ide::CompletionItem, lines: &Lines<'_>, snippets: bool, inline_docs: bool) -> lsp::CompletionItem {
     use ide::CompletionKind as K;
     let kind = match item.kind {
         K::Node => lsp::CompletionItemKind::VARIABLE,
@@ -124,12 +124,21 @@ pub fn completion(item: ide::CompletionItem, lines: &Lines<'_>, snippets: bool) 
     } else {
         (strip_snippet(&item.insert_text, &item.label), lsp::InsertTextFormat::PLAIN_TEXT)
     };
+    let markdown = |d: String| lsp::Documentation::MarkupContent(lsp::MarkupContent { kind: lsp::MarkupKind::Markdown, value: d });
+    let (documentation, data) = if inline_docs {
+        // Clients that do not resolve items (stock Neovim) get it inline.
+        (item.documentation.map(markdown), None)
+    } else {
+        // Documentation comes with `completionItem/resolve`: lists stay small.
+        (None, item.documentation.map(|d| serde_json::json!({ "documentation": d })))
+    };
     lsp::CompletionItem {
+        sort_text: Some(format!("{}{}", item.rank, item.label)),
         label: item.label,
         kind: Some(kind),
         detail: Some(item.detail),
-        // Documentation comes with `completionItem/resolve`: lists stay small.
-        data: item.documentation.map(|d| serde_json::json!({ "documentation": d })),
+        documentation,
+        data,
         insert_text_format: Some(format),
         text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit { range: lines.range(item.replace), new_text: text })),
         tags: item.deprecated.then(|| vec![lsp::CompletionItemTag::DEPRECATED]),

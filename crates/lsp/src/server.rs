@@ -36,6 +36,9 @@ struct Session {
     type_check: bool,
     /// `initializationOptions.ty`: the ty executable.
     ty: Option<String>,
+    /// The client resolves completion documentation lazily
+    /// (`completionItem/resolve`); otherwise it is sent inline.
+    resolve_docs: bool,
 }
 
 struct Inner {
@@ -115,7 +118,14 @@ impl Backend {
             client,
             docs: DashMap::new(),
             configs: DashMap::new(),
-            session: RwLock::new(Session { encoding: Encoding::Utf16, snippets: false, progress: false, type_check: false, ty: None }),
+            session: RwLock::new(Session {
+                encoding: Encoding::Utf16,
+                snippets: false,
+                progress: false,
+                type_check: false,
+                ty: None,
+                resolve_docs: false,
+            }),
             run_failures: DashMap::new(),
             runs: DashMap::new(),
             shut_down: std::sync::atomic::AtomicBool::new(false),
@@ -510,11 +520,19 @@ impl LanguageServer for Backend {
         let options = params.initialization_options.unwrap_or_default();
         let type_check = options.get("typeCheck").and_then(Value::as_bool).unwrap_or(false);
         let ty = options.get("ty").and_then(Value::as_str).map(String::from);
+        let resolve_docs = params
+            .capabilities
+            .text_document
+            .as_ref()
+            .and_then(|t| t.completion.as_ref())
+            .and_then(|c| c.completion_item.as_ref())
+            .and_then(|i| i.resolve_support.as_ref())
+            .is_some_and(|r| r.properties.iter().any(|p| p == "documentation"));
         if let Some(pid) = params.process_id {
             self.watch_client(pid);
         }
         if let Ok(mut s) = self.0.session.write() {
-            *s = Session { encoding, snippets, progress, type_check, ty };
+            *s = Session { encoding, snippets, progress, type_check, ty, resolve_docs };
         }
         Ok(InitializeResult {
             capabilities: capabilities::server(encoding),
@@ -580,11 +598,19 @@ impl LanguageServer for Backend {
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         let uri = params.text_document_position.text_document.uri;
         let Some((a, g, offset)) = self.at(&uri, params.text_document_position.position).await? else { return Ok(None) };
-        let snippets = self.0.session.read().is_ok_and(|s| s.snippets);
+        let (snippets, inline_docs) = self.0.session.read().map(|s| (s.snippets, !s.resolve_docs)).unwrap_or((false, true));
         let enc = self.encoding();
+        let trigger = params
+            .context
+            .filter(|c| c.trigger_kind == CompletionTriggerKind::TRIGGER_CHARACTER)
+            .and_then(|c| c.trigger_character)
+            .and_then(|t| t.chars().next());
         let items = Self::guard(|| {
             let lines = Lines::of(&a, enc);
-            ide::completions(&a, offset, g).into_iter().map(|i| convert::completion(i, &lines, snippets)).collect::<Vec<_>>()
+            ide::completions(&a, offset, g, trigger)
+                .into_iter()
+                .map(|i| convert::completion(i, &lines, snippets, inline_docs))
+                .collect::<Vec<_>>()
         })?;
         Ok(Some(CompletionResponse::List(CompletionList { is_incomplete: false, items })))
     }

@@ -46,7 +46,11 @@ fn diagnostics_on_open_and_change() {
 #[test]
 fn completion_of_nodes_methods_fixtures_and_keywords() {
     let mut c = Client::start();
-    c.initialize(&["utf-16"]);
+    // A client that resolves documentation lazily (VS Code).
+    c.initialize_with(json!({
+        "general": { "positionEncodings": ["utf-16"] },
+        "textDocument": { "completion": { "completionItem": { "snippetSupport": true, "resolveSupport": { "properties": ["documentation"] } } } }
+    }));
     let (u, text) = open_example(&mut c, "mistakes.nix");
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
     lines[13] = "    bo".into();
@@ -215,5 +219,53 @@ fn bad_requests_get_errors_and_the_server_lives() {
     c.open("file:///tmp/module.nix", "{ pkgs, ... }: { environment.systemPackages = [ pkgs.hello ]; }");
     assert!(c.diagnostics("file:///tmp/module.nix", Some(1)).is_empty());
     assert!(c.alive());
+    c.shutdown();
+}
+
+/// Completion as an editor drives it while typing: trigger characters give
+/// a list only where they mean something, nothing in comments, strings or
+/// `${…}` holes, no test options inside node configurations or already set,
+/// keyword arguments first and not for parameters given already, and
+/// documentation inline for clients that do not resolve (stock Neovim).
+#[test]
+fn completion_only_where_it_means_something() {
+    let mut c = Client::start();
+    c.initialize(&["utf-16"]);
+    let text = "{\n  name = \"t\";\n  nodes.server = {\n    \n  };\n  \n  testScript = ''\n    # a comment \n    server.succeed(\"a string \")\n    server.wait_for_unit(\"x\", \n    print(${toString 1})\n    server.\n    x = 1\n  '';\n}\n";
+    let u = "file:///tmp/completion-context.nix";
+    c.open(u, text);
+    let complete = |c: &mut Client, line: u32, col: u32, trigger: Option<&str>| -> Vec<serde_json::Value> {
+        let context = match trigger {
+            Some(t) => json!({ "triggerKind": 2, "triggerCharacter": t }),
+            None => json!({ "triggerKind": 1 }),
+        };
+        let r =
+            c.result("textDocument/completion", json!({ "textDocument": { "uri": u }, "position": pos(line, col), "context": context }));
+        r.get("items").and_then(|i| i.as_array()).cloned().unwrap_or_default()
+    };
+    let labels = |items: &[serde_json::Value]| items.iter().map(|i| i["label"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    // In a comment, in a string, in a hole: nothing, even when asked.
+    assert!(complete(&mut c, 7, 16, None).is_empty(), "comment");
+    assert!(complete(&mut c, 8, 29, None).is_empty(), "string");
+    assert!(complete(&mut c, 10, 21, None).is_empty(), "hole");
+    // `.` after a machine: its members, documentation inline (no resolve support).
+    let members = complete(&mut c, 11, 11, Some("."));
+    assert!(labels(&members).contains(&"wait_for_unit".to_string()));
+    assert!(members.iter().all(|i| i.get("documentation").is_some() || i["label"].as_str().unwrap().starts_with('_')));
+    // `,` in a call: keyword arguments first, not the parameter given by position.
+    let args = complete(&mut c, 9, 30, Some(","));
+    let names = labels(&args);
+    assert!(names.contains(&"timeout=".to_string()) && !names.contains(&"unit=".to_string()), "{names:?}");
+    let first = args.iter().min_by_key(|i| i["sortText"].as_str().unwrap().to_string()).unwrap();
+    assert!(first["label"].as_str().unwrap().ends_with('='), "{first}");
+    // `,`/`(` outside a call, `.` without a receiver: nothing.
+    assert!(complete(&mut c, 12, 9, Some(",")).is_empty());
+    // Test options: at the test's level, not inside `nodes.server = { … }`, not `name` again.
+    let options = labels(&complete(&mut c, 5, 2, None));
+    assert!(
+        options.contains(&"skipLint".to_string()) && !options.contains(&"name".to_string()) && !options.contains(&"testScript".to_string()),
+        "{options:?}"
+    );
+    assert!(complete(&mut c, 3, 4, None).is_empty(), "inside a node's configuration");
     c.shutdown();
 }

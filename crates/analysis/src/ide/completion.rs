@@ -35,6 +35,9 @@ pub struct CompletionItem {
     /// The Nix range the item replaces (the word typed so far).
     pub replace: TextRange,
     pub deprecated: bool,
+    /// Rank in the list (lower first): keyword arguments, then nodes and
+    /// fixtures, members, script names, driver globals, deprecated last.
+    pub rank: u8,
 }
 
 /// Test-module options offered inside a test's attrset.
@@ -56,11 +59,52 @@ const TEST_OPTIONS: &[(&str, &str, &str)] = &[
     ("meta", "meta.maintainers = [ $0 ];", "Metadata."),
 ];
 
-pub fn completions(a: &Analysis, offset: TextSize, g: Generation) -> Vec<CompletionItem> {
-    match script_pos(a, offset) {
-        Some(pos) => script_completions(a, &pos, offset, g),
-        None => option_completions(a, offset),
+/// Completions at `offset`; `trigger` is the character that opened the
+/// list automatically (`.`, `(`, `,`), `None` when the user asked. A trigger
+/// character gives a list only where it means something (a member after
+/// `.`, arguments after `(`/`,`), and nothing is offered inside comments,
+/// string literals or `${…}` holes (Nix's side, for the Nix servers).
+pub fn completions(a: &Analysis, offset: TextSize, g: Generation, trigger: Option<char>) -> Vec<CompletionItem> {
+    let in_script_value = a.file.tests.iter().find(|t| t.script.value_range.contains_inclusive(offset));
+    if let Some(t) = in_script_value
+        && t.script.map.holes().any(|h| h.file == crate::source_map::FileId::Nix && h.src.start() < offset && offset < h.src.end())
+    {
+        return Vec::new();
     }
+    let items = match script_pos(a, offset) {
+        Some(pos) if in_comment_or_string(a, &pos) => Vec::new(),
+        Some(pos) => script_completions(a, &pos, offset, g, trigger),
+        None if trigger.is_some() || in_script_value.is_some() => Vec::new(),
+        None => option_completions(a, offset),
+    };
+    ranked(items)
+}
+
+fn ranked(mut items: Vec<CompletionItem>) -> Vec<CompletionItem> {
+    for i in &mut items {
+        if i.deprecated {
+            i.rank = 9;
+        }
+    }
+    items
+}
+
+/// Whether the cursor is inside a comment or a string literal of the script.
+fn in_comment_or_string(a: &Analysis, pos: &super::ScriptPos<'_>) -> bool {
+    use ruff_python_ast::token::TokenKind as K;
+    use ruff_text_size::Ranged;
+    let Some(Some(script)) = a.scripts.get(pos.index) else { return false };
+    let at = pos.offset;
+    script.parsed.tokens().iter().any(|t| {
+        let r = t.range();
+        match t.kind() {
+            K::Comment => r.start() < at && at <= r.end(),
+            K::String | K::FStringMiddle | K::TStringMiddle => r.start() < at && at < r.end(),
+            // An unterminated string runs to the end of its line.
+            K::Unknown => r.start() < at && at <= r.end() && pos.text[usize::from(r.start())..].starts_with(['"', '\'']),
+            _ => false,
+        }
+    })
 }
 
 fn word_before(text: &str, at: usize) -> usize {
@@ -78,18 +122,58 @@ fn nix_word(a: &Analysis, offset: TextSize) -> TextRange {
     TextRange::new(to_size(start), offset)
 }
 
+/// The offset of the innermost `{` still open at `at` (Nix comments and
+/// strings aside, roughly: a `#` comment line is skipped).
+fn innermost_open_brace(source: &str, at: usize) -> Option<usize> {
+    let mut depth = 0i32;
+    let mut end = at.min(source.len());
+    loop {
+        let start = source[..end].rfind('\n').map_or(0, |i| i + 1);
+        let line = &source[start..end];
+        let code = line.find('#').map_or(line, |h| &line[..h]);
+        for (j, c) in code.char_indices().rev() {
+            match c {
+                '}' => depth += 1,
+                '{' if depth == 0 => return Some(start + j),
+                '{' => depth -= 1,
+                _ => {}
+            }
+        }
+        if start == 0 {
+            return None;
+        }
+        end = start - 1;
+    }
+}
+
 fn option_completions(a: &Analysis, offset: TextSize) -> Vec<CompletionItem> {
-    if a.file.test_at(offset).is_none() {
+    let Some(test) = a.file.test_at(offset) else { return Vec::new() };
+    let replace = nix_word(a, offset);
+    // Only at the start of an attribute: after `{`, `;` or a line break,
+    // outside comments.
+    let line_start = a.source[..usize::from(replace.start())].rfind('\n').map_or(0, |i| i + 1);
+    if a.source[line_start..usize::from(replace.start())].contains('#') {
         return Vec::new();
     }
-    let replace = nix_word(a, offset);
-    // Only at the start of an attribute: after `{`, `;` or a line break.
     let before = a.source[..usize::from(replace.start())].trim_end_matches([' ', '\t']);
     if !(before.ends_with('{') || before.ends_with(';') || before.ends_with('\n')) {
         return Vec::new();
     }
+    // Directly in the test's attrset, not in `nodes.x = { … }` or
+    // `defaults = { … }` (NixOS options are the Nix servers' business).
+    if innermost_open_brace(&a.source, usize::from(replace.start())) != Some(usize::from(test.range.start())) {
+        return Vec::new();
+    }
+    let set = &a.source[usize::from(test.range.start())..usize::from(test.range.end()).min(a.source.len())];
+    let already = |label: &str| {
+        set.lines().any(|l| {
+            let l = l.trim_start();
+            l.strip_prefix(label).is_some_and(|rest| rest.trim_start().starts_with(['=', '.']))
+        })
+    };
     TEST_OPTIONS
         .iter()
+        .filter(|(label, ..)| *label == "nodes" || *label == "containers" || !already(label))
         .map(|(label, snippet, doc)| CompletionItem {
             label: (*label).to_string(),
             kind: CompletionKind::Option,
@@ -99,11 +183,18 @@ fn option_completions(a: &Analysis, offset: TextSize) -> Vec<CompletionItem> {
             snippet: true,
             replace,
             deprecated: false,
+            rank: 1,
         })
         .collect()
 }
 
-fn script_completions(a: &Analysis, pos: &super::ScriptPos<'_>, offset: TextSize, g: Generation) -> Vec<CompletionItem> {
+fn script_completions(
+    a: &Analysis,
+    pos: &super::ScriptPos<'_>,
+    offset: TextSize,
+    g: Generation,
+    trigger: Option<char>,
+) -> Vec<CompletionItem> {
     let text = pos.text;
     let at = usize::from(pos.offset).min(text.len());
     let start = word_before(text, at);
@@ -118,6 +209,9 @@ fn script_completions(a: &Analysis, pos: &super::ScriptPos<'_>, offset: TextSize
         }
         return filter(items, prefix);
     }
+    if trigger == Some('.') {
+        return Vec::new();
+    }
     if let Some(params) = in_test_def_params(text, start) {
         for node in &pos.test.nodes {
             if !params.contains(&node.py_name.as_str()) {
@@ -129,13 +223,24 @@ fn script_completions(a: &Analysis, pos: &super::ScriptPos<'_>, offset: TextSize
         }
         return filter(items, prefix);
     }
-    if let Some((recv, method)) = enclosing_call(text, start)
+    let call = enclosing_call(text, start);
+    if matches!(trigger, Some('(' | ',')) && call.is_none() {
+        return Vec::new();
+    }
+    if let Some((recv, method)) = call
         && let Some(m) = recv
             .and_then(|r| receiver_ty(a, pos.test, pos.index, r, g))
             .and_then(|ty| members_of(&ty, g).iter().copied().find(|m| m.name == method))
             .or_else(|| if recv.is_none() { DriverApi::get().global(method, g) } else { None })
     {
-        for p in m.params.iter().filter(|p| matches!(p.kind, ParamKind::Positional | ParamKind::KeywordOnly)) {
+        // Parameters given already (by position or by name) are not offered.
+        let (positional, named) = given_arguments(text, start);
+        let params = m.params.iter().enumerate().filter(|(i, p)| {
+            matches!(p.kind, ParamKind::Positional | ParamKind::KeywordOnly)
+                && !(p.kind == ParamKind::Positional && *i < positional)
+                && !named.contains(&p.name.as_str())
+        });
+        for (_, p) in params {
             items.push(CompletionItem {
                 label: format!("{}=", p.name),
                 kind: CompletionKind::Variable,
@@ -145,6 +250,7 @@ fn script_completions(a: &Analysis, pos: &super::ScriptPos<'_>, offset: TextSize
                 snippet: false,
                 replace,
                 deprecated: crate::driver_api::deprecated_param(m, &p.name, g).is_some(),
+                rank: 0,
             });
         }
     }
@@ -154,12 +260,15 @@ fn script_completions(a: &Analysis, pos: &super::ScriptPos<'_>, offset: TextSize
     for m in DriverApi::get().globals(g) {
         let mut item = member_item(m, g, replace);
         item.kind = if m.kind == MemberKind::Function { CompletionKind::Function } else { CompletionKind::Variable };
+        item.rank = 4;
         items.push(item);
     }
     if let Some(Some(script)) = a.scripts.get(pos.index) {
         for name in script.scope.module.keys() {
             if name != prefix && pos.test.node(name).is_none() {
-                items.push(simple(name, CompletionKind::Variable, "defined in the script", replace));
+                let mut item = simple(name, CompletionKind::Variable, "defined in the script", replace);
+                item.rank = 3;
+                items.push(item);
             }
         }
     }
@@ -183,6 +292,7 @@ fn simple(label: &str, kind: CompletionKind, detail: &str, replace: TextRange) -
         snippet: false,
         replace,
         deprecated: false,
+        rank: 1,
     }
 }
 
@@ -219,7 +329,47 @@ fn member_item(m: &crate::driver_api::Member, g: Generation, replace: TextRange)
         snippet: function,
         replace,
         deprecated: m.deprecated_in(g).is_some(),
+        rank: 2,
     }
+}
+
+/// The arguments written so far in the call whose `(` precedes `at`: how
+/// many positional ones, and the keyword names.
+fn given_arguments(text: &str, at: usize) -> (usize, Vec<&str>) {
+    let bytes = text.as_bytes();
+    let (mut depth, mut i) = (0i32, at.min(bytes.len()));
+    while i > 0 {
+        i -= 1;
+        match bytes[i] {
+            b')' | b']' | b'}' => depth += 1,
+            b'(' | b'[' | b'{' if depth > 0 => depth -= 1,
+            b'(' => break,
+            _ => {}
+        }
+    }
+    let inner = &text[(i + 1).min(at)..at];
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (j, c) in inner.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&inner[start..j]);
+                start = j + 1;
+            }
+            _ => {}
+        }
+    }
+    // The argument being typed is not given yet.
+    let (mut positional, mut named) = (0, Vec::new());
+    for p in parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        match p.split_once('=') {
+            Some((k, _)) if k.trim().chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !p.contains("==") => named.push(k.trim()),
+            _ => positional += 1,
+        }
+    }
+    (positional, named)
 }
 
 /// Inside `def test_x(a, |`: the parameters written so far.
