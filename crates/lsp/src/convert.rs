@@ -107,6 +107,33 @@ pub fn workspace_edit(a: &Analysis, uri: &Uri, edits: &[Edit], test: usize, enc:
     lsp::WorkspaceEdit { changes: Some(changes), ..Default::default() }
 }
 
+/// `plain` with `confirmed` added as edits under a change annotation that
+/// needs the user's confirmation (shown apart in the editor's preview).
+pub fn with_confirmed(plain: lsp::WorkspaceEdit, confirmed: lsp::WorkspaceEdit, id: &str, label: &str) -> lsp::WorkspaceEdit {
+    let mut per_file: HashMap<Uri, Vec<lsp::OneOf<lsp::TextEdit, lsp::AnnotatedTextEdit>>> = HashMap::new();
+    for (uri, edits) in plain.changes.unwrap_or_default() {
+        per_file.entry(uri).or_default().extend(edits.into_iter().map(lsp::OneOf::Left));
+    }
+    for (uri, edits) in confirmed.changes.unwrap_or_default() {
+        per_file.entry(uri).or_default().extend(
+            edits.into_iter().map(|text_edit| lsp::OneOf::Right(lsp::AnnotatedTextEdit { text_edit, annotation_id: id.to_string() })),
+        );
+    }
+    let edits = per_file
+        .into_iter()
+        .map(|(uri, edits)| lsp::TextDocumentEdit {
+            text_document: lsp::OptionalVersionedTextDocumentIdentifier { uri, version: None },
+            edits,
+        })
+        .collect();
+    let annotation = lsp::ChangeAnnotation { label: label.to_string(), needs_confirmation: Some(true), description: None };
+    lsp::WorkspaceEdit {
+        changes: None,
+        document_changes: Some(lsp::DocumentChanges::Edits(edits)),
+        change_annotations: Some(HashMap::from([(id.to_string(), annotation)])),
+    }
+}
+
 pub fn completion(item: ide::CompletionItem, lines: &Lines<'_>, snippets: bool, inline_docs: bool) -> lsp::CompletionItem {
     use ide::CompletionKind as K;
     let kind = match item.kind {

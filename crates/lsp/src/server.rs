@@ -36,6 +36,8 @@ struct Session {
     type_check: bool,
     /// `initializationOptions.ty`: the ty executable.
     ty: Option<String>,
+    /// The client takes change annotations in workspace edits.
+    annotations: bool,
     /// The client resolves completion documentation lazily
     /// (`completionItem/resolve`); otherwise it is sent inline.
     resolve_docs: bool,
@@ -125,6 +127,7 @@ impl Backend {
                 type_check: false,
                 ty: None,
                 resolve_docs: false,
+                annotations: false,
             }),
             run_failures: DashMap::new(),
             runs: DashMap::new(),
@@ -528,11 +531,18 @@ impl LanguageServer for Backend {
             .and_then(|c| c.completion_item.as_ref())
             .and_then(|i| i.resolve_support.as_ref())
             .is_some_and(|r| r.properties.iter().any(|p| p == "documentation"));
+        let annotations = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.workspace_edit.as_ref())
+            .and_then(|e| e.change_annotation_support.as_ref())
+            .is_some();
         if let Some(pid) = params.process_id {
             self.watch_client(pid);
         }
         if let Ok(mut s) = self.0.session.write() {
-            *s = Session { encoding, snippets, progress, type_check, ty, resolve_docs };
+            *s = Session { encoding, snippets, progress, type_check, ty, resolve_docs, annotations };
         }
         Ok(InitializeResult {
             capabilities: capabilities::server(encoding),
@@ -693,13 +703,38 @@ impl LanguageServer for Backend {
     async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
         let p = params.text_document_position;
         let uri = p.text_document.uri;
-        let Some((a, _, offset)) = self.at(&uri, p.position).await? else { return Ok(None) };
+        let Some((a, g, offset)) = self.at(&uri, p.position).await? else { return Ok(None) };
         let enc = self.encoding();
-        let edits = Self::guard(|| ide::rename(&a, offset, &params.new_name))?;
-        match edits {
-            Ok(edits) => Ok(Some(convert::workspace_edit(&a, &uri, &edits, 0, enc))),
-            Err(msg) => Err(Error { code: ErrorCode::InvalidParams, message: msg.into(), data: None }),
+        let test = a.file.test_at(offset).and_then(|t| a.file.tests.iter().position(|x| std::ptr::eq(x, t))).unwrap_or(0);
+        let (edits, strings) =
+            Self::guard(|| (ide::rename(&a, offset, &params.new_name, g), ide::host_name_in_strings(&a, offset, &params.new_name)))?;
+        let edits = edits.map_err(|msg| Error { code: ErrorCode::InvalidParams, message: msg.into(), data: None })?;
+        let mut edit = convert::workspace_edit(&a, &uri, &edits, test, enc);
+        if !strings.is_empty() {
+            let annotations = self.0.session.read().is_ok_and(|s| s.annotations);
+            let strings = convert::workspace_edit(&a, &uri, &strings, test, enc);
+            if annotations {
+                // The host name in strings is offered apart, for the user to
+                // confirm in the editor's preview.
+                edit = convert::with_confirmed(edit, strings, "host-name", "The old host name in string literals (`curl http://…`)");
+            } else {
+                let n: usize = strings.changes.iter().flat_map(|c| c.values()).map(Vec::len).sum();
+                let msg = format!("{n} string literal(s) still mention the old host name; rename them by hand if they mean this node");
+                self.0.client.show_message(MessageType::INFO, msg).await;
+            }
         }
+        Ok(Some(edit))
+    }
+
+    async fn prepare_rename(&self, params: TextDocumentPositionParams) -> Result<Option<PrepareRenameResponse>> {
+        let Some((a, _, offset)) = self.at(&params.text_document.uri, params.position).await? else { return Ok(None) };
+        let enc = self.encoding();
+        Self::guard(|| {
+            ide::prepare_rename(&a, offset).map(|(range, placeholder)| PrepareRenameResponse::RangeWithPlaceholder {
+                range: Lines::of(&a, enc).range(range),
+                placeholder,
+            })
+        })
     }
 
     async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {

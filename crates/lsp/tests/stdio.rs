@@ -269,3 +269,37 @@ fn completion_only_where_it_means_something() {
     assert!(complete(&mut c, 3, 4, None).is_empty(), "inside a node's configuration");
     c.shutdown();
 }
+
+/// Rename as Neovim and VS Code drive it: `prepareRename` pre-fills the
+/// name as written on that side; names that would hide a keyword, a driver
+/// global or a builtin are refused; the old host name in string literals
+/// is offered apart, for the user to confirm.
+#[test]
+fn rename_prepares_refuses_and_offers_strings_apart() {
+    let mut c = Client::start();
+    c.initialize_with(json!({
+        "general": { "positionEncodings": ["utf-16"] },
+        "workspace": { "workspaceEdit": { "documentChanges": true, "changeAnnotationSupport": { "groupsOnLabel": true } } }
+    }));
+    let text = "{\n  nodes.web-server = { };\n  nodes.client = { };\n  testScript = ''\n    web_server.wait_for_unit(\"nginx\")\n    client.succeed(\"curl http://web-server/\")\n  '';\n}\n";
+    let u = "file:///tmp/rename.nix";
+    c.open(u, text);
+    let td = json!({ "uri": u });
+    let nix_side = c.result("textDocument/prepareRename", json!({ "textDocument": td, "position": pos(1, 10) }));
+    assert_eq!(nix_side["placeholder"], "web-server", "{nix_side}");
+    let py_side = c.result("textDocument/prepareRename", json!({ "textDocument": td, "position": pos(4, 6) }));
+    assert_eq!(py_side["placeholder"], "web_server", "{py_side}");
+    for bad in ["class", "start_all", "print"] {
+        let r = c.request("textDocument/rename", json!({ "textDocument": td, "position": pos(4, 6), "newName": bad }));
+        assert!(r.get("error").is_some(), "{bad}: {r}");
+    }
+    let edit = c.result("textDocument/rename", json!({ "textDocument": td, "position": pos(4, 6), "newName": "proxy" }));
+    let edits = edit["documentChanges"][0]["edits"].as_array().unwrap();
+    let plain: Vec<&serde_json::Value> = edits.iter().filter(|e| e.get("annotationId").is_none()).collect();
+    let confirmed: Vec<&serde_json::Value> = edits.iter().filter(|e| e.get("annotationId").is_some()).collect();
+    assert_eq!(plain.len(), 2, "{edit}");
+    assert_eq!(confirmed.len(), 1, "{edit}");
+    assert_eq!(confirmed[0]["range"]["start"], pos(5, 32));
+    assert_eq!(edit["changeAnnotations"]["host-name"]["needsConfirmation"], true);
+    c.shutdown();
+}

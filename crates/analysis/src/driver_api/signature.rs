@@ -90,7 +90,9 @@ pub fn parse(sig: &str) -> (Vec<Param>, String) {
         Some((p, r)) => (p.trim(), r.trim().to_string()),
         None => (sig.trim(), "None".to_string()),
     };
-    let inner = params.trim_start_matches('(').trim_end_matches(')');
+    // Exactly one pair: a default may end in `)` too (`timedelta(minutes=15)`).
+    let inner = params.strip_prefix('(').unwrap_or(params);
+    let inner = inner.strip_suffix(')').unwrap_or(inner);
     let mut keyword_only = false;
     let mut out = Vec::new();
     for raw in split_top(inner) {
@@ -120,4 +122,14 @@ pub fn parse(sig: &str) -> (Vec<Param>, String) {
         out.push(Param { name: name.to_string(), annotation: annotation.to_string(), ty, optional, default, kind });
     }
     (out, ret)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn defaults_ending_in_a_parenthesis_are_kept_whole() {
+        let (params, ret) = super::parse("(unit: str, timeout: Duration = timedelta(minutes=15)) -> None");
+        assert_eq!(params[1].default.as_deref(), Some("timedelta(minutes=15)"));
+        assert_eq!(ret, "None");
+    }
 }

@@ -12,7 +12,7 @@ mod semantic_tokens;
 pub use code_actions::{Action, ActionKind, code_actions};
 pub use completion::{CompletionItem, CompletionKind, completions};
 pub use hover::{Hover, SignatureHelp, hover, signature_help};
-pub use navigation::{NavTarget, definition, references, rename};
+pub use navigation::{NavTarget, definition, host_name_in_strings, prepare_rename, references, rename};
 pub use outline::{Fold, Symbol, SymbolKind, folding_ranges, symbols};
 pub use runnables::{Runnable, runnables};
 pub use semantic_tokens::{TOKEN_TYPES, Token, semantic_tokens};

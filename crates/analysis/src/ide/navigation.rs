@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::{ident_at, receiver_before, script_pos};
 use crate::Analysis;
 use crate::diagnostics::Edit;
+use crate::driver_api::{DriverApi, Generation};
 use crate::nix::{Node, pythonize};
 use crate::python::KEYWORDS;
 use crate::source_map::{FileId, SourceRange};
@@ -108,9 +109,94 @@ fn valid_nix_ident(s: &str) -> bool {
         && !matches!(s, "if" | "then" | "else" | "let" | "in" | "rec" | "with" | "inherit" | "assert" | "or")
 }
 
+/// Builtins a node name must not hide (besides `python::is_python_builtin`).
+const PY_BUILTINS: &[&str] = &[
+    "abs",
+    "all",
+    "any",
+    "bytes",
+    "callable",
+    "chr",
+    "enumerate",
+    "eval",
+    "exec",
+    "filter",
+    "format",
+    "getattr",
+    "hasattr",
+    "hash",
+    "id",
+    "input",
+    "isinstance",
+    "iter",
+    "map",
+    "max",
+    "min",
+    "next",
+    "ord",
+    "pow",
+    "repr",
+    "reversed",
+    "round",
+    "setattr",
+    "sorted",
+    "sum",
+    "vars",
+    "zip",
+    "Exception",
+    "None",
+    "True",
+    "False",
+];
+
+/// What can be renamed at `offset`: the range of the name there and the
+/// text an editor pre-fills (the node's name as written on that side).
+pub fn prepare_rename(a: &Analysis, offset: TextSize) -> Option<(TextRange, String)> {
+    let (_, node) = node_at(a, offset)?;
+    if node.name_range.contains_inclusive(offset) {
+        return Some((node.name_range, node.name.clone()));
+    }
+    let pos = script_pos(a, offset)?;
+    let (word, range) = ident_at(pos.text, pos.offset)?;
+    let nix = pos.test.script.map.to_source(range).filter(|r| r.file == FileId::Nix)?;
+    Some((nix.range, word.to_string()))
+}
+
+/// A renamed node's old host name inside the script's string literals
+/// (`curl http://web-server`): not renamed with the node, offered apart.
+pub fn host_name_in_strings(a: &Analysis, offset: TextSize, new_name: &str) -> Vec<Edit> {
+    use ruff_python_ast::token::TokenKind as K;
+    use ruff_text_size::Ranged;
+    let Some((index, node)) = node_at(a, offset) else { return Vec::new() };
+    let Some(Some(script)) = a.scripts.get(index) else { return Vec::new() };
+    let text = &a.file.tests[index].script.text;
+    let map = &a.file.tests[index].script.map;
+    let old = node.name.as_str();
+    let mut out = Vec::new();
+    for t in script.parsed.tokens().iter().filter(|t| matches!(t.kind(), K::String | K::FStringMiddle)) {
+        let r = t.range();
+        let literal = &text[usize::from(r.start())..usize::from(r.end())];
+        for (i, _) in literal.match_indices(old) {
+            let host_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+            let before = literal[..i].chars().next_back().is_some_and(host_char);
+            let after = literal[i + old.len()..].chars().next().is_some_and(host_char);
+            if before || after {
+                continue;
+            }
+            let at = r.start() + TextSize::try_from(i).unwrap_or_default();
+            if let Some(src) = map.to_source(TextRange::at(at, TextSize::of(old))) {
+                out.push(Edit { range: src, new_text: new_name.to_string() });
+            }
+        }
+    }
+    out
+}
+
 /// Renames the node under the cursor: the Nix attribute (quoted when it
-/// must be) and every Python use (with the pythonized new name).
-pub fn rename(a: &Analysis, offset: TextSize, new_name: &str) -> Result<Vec<Edit>, String> {
+/// must be) and every Python use (with the pythonized new name). A name
+/// that is a keyword, a driver global or a builtin is refused: the node's
+/// global would hide it, or be hidden.
+pub fn rename(a: &Analysis, offset: TextSize, new_name: &str, g: Generation) -> Result<Vec<Edit>, String> {
     let (index, node) = node_at(a, offset).ok_or("no node here to rename")?;
     let test = &a.file.tests[index];
     if new_name.is_empty() || new_name.contains(['.', '"', '$', '\\', '\n']) {
@@ -119,6 +205,12 @@ pub fn rename(a: &Analysis, offset: TextSize, new_name: &str) -> Result<Vec<Edit
     let py = pythonize(new_name);
     if KEYWORDS.contains(&py.as_str()) {
         return Err(format!("`{py}` is a Python keyword"));
+    }
+    if DriverApi::get().global(&py, g).is_some() {
+        return Err(format!("`{py}` is a global of the test driver; a node of that name would hide it"));
+    }
+    if crate::python::is_python_builtin(&py) || PY_BUILTINS.contains(&py.as_str()) {
+        return Err(format!("`{py}` is a Python builtin; a node of that name would hide it"));
     }
     if let Some(other) = test.nodes.iter().find(|n| n.py_name == py && n.name != node.name) {
         return Err(format!("`{new_name}` would collide with node `{}`", other.name));
