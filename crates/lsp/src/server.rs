@@ -38,6 +38,8 @@ struct Session {
     ty: Option<String>,
     /// The client takes change annotations in workspace edits.
     annotations: bool,
+    /// The client registers file watchers dynamically.
+    watch: bool,
     /// The client resolves completion documentation lazily
     /// (`completionItem/resolve`); otherwise it is sent inline.
     resolve_docs: bool,
@@ -58,6 +60,9 @@ struct Inner {
     /// version; told once when ty is missing.
     typecheck: Option<TypeChecker>,
     ty_found: DashMap<Uri, (i32, Vec<nixos_test_analysis::diagnostics::Diagnostic>)>,
+    /// Per document, the other files (read with `readFile`) it last
+    /// published diagnostics for.
+    published: DashMap<Uri, Vec<Uri>>,
     ty_missing_told: std::sync::atomic::AtomicBool,
     /// `ty --version` of the ty in use, once known (shown in hover).
     ty_version: std::sync::OnceLock<String>,
@@ -128,12 +133,14 @@ impl Backend {
                 ty: None,
                 resolve_docs: false,
                 annotations: false,
+                watch: false,
             }),
             run_failures: DashMap::new(),
             runs: DashMap::new(),
             shut_down: std::sync::atomic::AtomicBool::new(false),
             typecheck: TypeChecker::new().map_err(|e| tracing::warn!("no type check: {e}")).ok(),
             ty_found: DashMap::new(),
+            published: DashMap::new(),
             ty_missing_told: std::sync::atomic::AtomicBool::new(false),
             ty_version: std::sync::OnceLock::new(),
         }))
@@ -195,6 +202,35 @@ impl Backend {
                 }
             }
         });
+    }
+
+    /// A file changed (saved, or changed on disk): a configuration file
+    /// changes how every document is checked; another file changes the
+    /// tests that read it (`builtins.readFile`).
+    fn file_changed(&self, uri: &Uri, delay: Duration) {
+        let is_config = CONFIG_FILE_NAMES.iter().any(|n| uri.as_str().ends_with(&format!("/{n}")));
+        if is_config {
+            self.0.configs.clear();
+        }
+        let path = uri.to_file_path().map(|p| p.display().to_string());
+        let reads = |a: &Analysis| a.file.tests.iter().any(|t| t.script.read_files.iter().any(|f| Some(&f.path) == path.as_ref()));
+        let affected: Vec<(Uri, i32)> = self
+            .0
+            .docs
+            .iter_mut()
+            .filter(|d| d.key() != uri)
+            .filter_map(|mut d| {
+                let hit = is_config || d.analysis.as_ref().or(d.model.as_ref()).is_some_and(|(_, a)| reads(a));
+                hit.then(|| {
+                    d.analysis = None;
+                    d.model = None;
+                    (d.key().clone(), d.version)
+                })
+            })
+            .collect();
+        for (uri, v) in affected {
+            self.schedule(uri, v, delay);
+        }
     }
 
     /// Whether `shutdown` came before the end of the session.
@@ -298,7 +334,15 @@ impl Backend {
                     Some(found) => std::borrow::Cow::Owned(nixos_test_analysis::typecheck::merged(&a.diagnostics, found.clone())),
                     None => std::borrow::Cow::Borrowed(a.diagnostics.as_slice()),
                 };
-                for (u, mut diags) in convert::diagnostics_of(&a, &all, &uri, self.encoding()) {
+                let mut by_file = convert::diagnostics_of(&a, &all, &uri, self.encoding());
+                // Files read by the test that had findings and have none now
+                // are cleared, not left stale.
+                let now: Vec<Uri> = by_file.keys().filter(|u| **u != uri).cloned().collect();
+                let before = self.0.published.insert(uri.clone(), now).unwrap_or_default();
+                for gone in before {
+                    by_file.entry(gone).or_default();
+                }
+                for (u, mut diags) in by_file {
                     if let Some(failures) = self.0.run_failures.get(&u) {
                         diags.extend(failures.iter().cloned());
                     }
@@ -538,11 +582,18 @@ impl LanguageServer for Backend {
             .and_then(|w| w.workspace_edit.as_ref())
             .and_then(|e| e.change_annotation_support.as_ref())
             .is_some();
+        let watch = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
         if let Some(pid) = params.process_id {
             self.watch_client(pid);
         }
         if let Ok(mut s) = self.0.session.write() {
-            *s = Session { encoding, snippets, progress, type_check, ty, resolve_docs, annotations };
+            *s = Session { encoding, snippets, progress, type_check, ty, resolve_docs, annotations, watch };
         }
         Ok(InitializeResult {
             capabilities: capabilities::server(encoding),
@@ -576,32 +627,48 @@ impl LanguageServer for Backend {
         if let Some(mut doc) = self.0.docs.get_mut(&uri) {
             doc.apply(changes, version, enc);
         }
+        // A `.py` a test reads, edited here: that test is checked again too.
+        self.file_changed(&uri, DEBOUNCE);
         self.schedule(uri, version, DEBOUNCE);
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
-        // A saved configuration file changes how every document is checked.
-        if CONFIG_FILE_NAMES.iter().any(|n| params.text_document.uri.as_str().ends_with(n)) {
-            self.0.configs.clear();
-            let open: Vec<(Uri, i32)> = self
-                .0
-                .docs
-                .iter_mut()
-                .map(|mut d| {
-                    d.analysis = None;
-                    d.model = None;
-                    (d.key().clone(), d.version)
-                })
-                .collect();
-            for (uri, v) in open {
-                self.schedule(uri, v, Duration::ZERO);
-            }
+        self.file_changed(&params.text_document.uri, Duration::ZERO);
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        // Configuration files and the `.py` files tests read change on disk
+        // too (a checkout, another editor): watch them where the client can.
+        if self.0.session.read().is_ok_and(|s| s.watch) {
+            let watchers: Vec<Value> =
+                ["**/nixos-test-lint.toml", "**/.nixos-test-lint.toml", "**/*.py"].iter().map(|g| json!({ "globPattern": g })).collect();
+            let registration = Registration {
+                id: "nixos-test-lsp-watch".into(),
+                method: "workspace/didChangeWatchedFiles".into(),
+                register_options: Some(json!({ "watchers": watchers })),
+            };
+            // Not awaited here: nothing else waits for the client's answer.
+            let client = self.0.client.clone();
+            tokio::spawn(async move {
+                if let Err(e) = client.register_capability(vec![registration]).await {
+                    tracing::warn!("cannot watch files: {}", e.message);
+                }
+            });
+        }
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        for change in params.changes {
+            self.file_changed(&change.uri, Duration::ZERO);
         }
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         self.0.docs.remove(&params.text_document.uri);
         self.0.ty_found.remove(&params.text_document.uri);
+        for other in self.0.published.remove(&params.text_document.uri).map(|(_, v)| v).unwrap_or_default() {
+            self.0.client.publish_diagnostics(other, Vec::new(), None).await;
+        }
         self.0.client.publish_diagnostics(params.text_document.uri, Vec::new(), None).await;
     }
 

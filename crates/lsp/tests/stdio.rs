@@ -303,3 +303,31 @@ fn rename_prepares_refuses_and_offers_strings_apart() {
     assert_eq!(edit["changeAnnotations"]["host-name"]["needsConfirmation"], true);
     c.shutdown();
 }
+
+/// A `.py` a test reads changes on disk (a checkout, another editor): the
+/// client's file watcher tells the server, which checks the test again.
+#[test]
+fn tests_are_checked_again_when_the_files_they_read_change() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let py = dir.path().join("script.py");
+    std::fs::write(&py, "machine.succeed(\"true\")\nundefined_here()\n").unwrap();
+    let nix = dir.path().join("t.nix");
+    let text = "{\n  nodes.machine = { };\n  testScript = builtins.readFile ./script.py;\n}\n";
+    std::fs::write(&nix, text).unwrap();
+    let mut c = Client::start();
+    c.initialize_with(json!({ "workspace": { "didChangeWatchedFiles": { "dynamicRegistration": true } } }));
+    // A request in between: the client answers the registration meanwhile.
+    c.request("textDocument/hover", json!({ "textDocument": { "uri": "file:///nowhere.nix" }, "position": pos(0, 0) }));
+    let u = format!("file://{}", nix.display());
+    let py_uri = format!("file://{}", py.display());
+    c.open(&u, text);
+    let first = c.diagnostics(&py_uri, None);
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(c.notes.iter().any(|m| m["method"] == "client/registerCapability"), "the watcher was registered");
+    std::fs::write(&py, "machine.succeed(\"true\")\n").unwrap();
+    c.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": py_uri, "type": 2 }] }));
+    let after = c.diagnostics(&py_uri, None);
+    assert!(after.is_empty(), "{after:?}");
+    c.shutdown();
+}
