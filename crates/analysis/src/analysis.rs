@@ -251,12 +251,16 @@ fn check_script(test: &TestDef, index: usize, config: &Config, mode: RunMode, ou
         let msg = format!("the nodes of `{}` are not all statically known ({reason}); undefined names are not checked", test.label());
         push_nix(out, sel, "NT002", Severity::Info, msg, test.script_key, Some(index));
     }
-    if let Some(why) = crate::limits::python_too_deep(&script.text) {
+    // ruff's parser grows its own stack, so parsing is safe at any depth;
+    // what comes after (visitors, freeing the tree) is not: the parser's
+    // tokens bound the tree's depth first.
+    let parsed = parse_script(&script.text, config.python())?;
+    if let Some(why) = crate::limits::python_too_deep(script.text.len(), parsed.tokens()) {
         let msg = format!("testScript of `{}` is nested too deeply to analyse ({why}); it is not checked", test.label());
         push_nix(out, sel, "NT002", Severity::Info, msg, script.value_range, Some(index));
+        crate::limits::drop_deep(parsed, script.text.len());
         return None;
     }
-    let parsed = parse_script(&script.text, config.python())?;
     let scope = ScriptScope::build(parsed.syntax(), test, config.generation());
     if mode == RunMode::Model {
         return Some(Script { parsed, scope });

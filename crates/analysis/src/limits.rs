@@ -9,16 +9,18 @@
 //!   stack (reserved address space, touched only as deep as used);
 //! - an input up to [`SCAN_ABOVE_BYTES`] cannot nest deeper than that stack
 //!   holds (nesting needs at least one token per level);
-//! - a larger input is scanned first, token by token, without recursion, for
-//!   an upper bound of its tree depth; beyond [`MAX_NESTING`] it is reported
-//!   once as "nested too deeply to analyse" and not parsed.
+//! - a larger input is scanned token by token, without recursion, for an
+//!   upper bound of its tree depth; beyond [`MAX_NESTING`] it is reported
+//!   once as "nested too deeply to analyse" and not analysed. Nix is scanned
+//!   before rnix parses it; Python after ruff's parser (which grows its own
+//!   stack) from the parser's own tokens, and a tree too deep is freed on a
+//!   stack segment of its own ([`drop_deep`]).
 //!
 //! Static evaluation of the script is bounded in bytes produced and steps
 //! taken ([`MAX_SCRIPT_BYTES`], [`MAX_EVAL_STEPS`]): a `let` chain that doubles
 //! a string, or a file read sixty times, stops at the budget.
 
-use ruff_python_ast::token::TokenKind;
-use ruff_python_parser::{Mode, lexer};
+use ruff_python_ast::token::{Token, TokenKind};
 
 /// Stack of every thread that runs analysis.
 pub const ANALYSIS_STACK_BYTES: usize = 128 * 1024 * 1024;
@@ -126,17 +128,16 @@ pub fn nix_too_deep(source: &str) -> Option<String> {
     None
 }
 
-/// Why the Python `script` is too deeply nested to analyse, if it is.
-pub fn python_too_deep(script: &str) -> Option<String> {
-    if script.len() <= SCAN_ABOVE_BYTES {
+/// Why a Python script of `len` bytes is too deeply nested to analyse, if
+/// it is: its tokens (from the parser, which grows its own stack) give an
+/// upper bound of the tree's depth.
+pub fn python_too_deep(len: usize, tokens: &[Token]) -> Option<String> {
+    if len <= SCAN_ABOVE_BYTES {
         return None;
     }
     let mut d = DepthBound::default();
-    let mut lexer = lexer::lex(script, Mode::Module);
-    loop {
-        let kind = lexer.next_token();
-        match kind {
-            TokenKind::EndOfFile => return None,
+    for t in tokens {
+        match t.kind() {
             TokenKind::Lpar | TokenKind::Lsqb | TokenKind::Lbrace => d.open(),
             TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace => d.close(),
             TokenKind::Newline | TokenKind::Comma | TokenKind::Semi => d.separate(),
@@ -152,6 +153,13 @@ pub fn python_too_deep(script: &str) -> Option<String> {
             return Some(why);
         }
     }
+    None
+}
+
+/// Frees a tree that may be too deep for this thread's stack: on a stack
+/// segment of its own, sized for the script (touched only as deep as used).
+pub fn drop_deep<T>(tree: T, len: usize) {
+    stacker::grow(len.saturating_mul(256).max(1 << 20), move || drop(tree));
 }
 
 #[cfg(test)]
@@ -174,12 +182,19 @@ mod tests {
         assert_eq!(nix_too_deep(&padded(format!("x = \"{}\"; # {}", "(".repeat(5_000), "[".repeat(5_000)))), None);
     }
 
+    fn python(text: &str) -> Option<String> {
+        let parsed = crate::parse_script(text, ruff_python_ast::PythonVersion::PY313).unwrap();
+        let why = python_too_deep(text.len(), parsed.tokens());
+        drop_deep(parsed, text.len());
+        why
+    }
+
     #[test]
     fn deep_python_is_found_without_recursion() {
-        assert!(python_too_deep(&padded(format!("x = {}1", "1 + ".repeat(20_000)))).is_some());
-        assert!(python_too_deep(&padded(format!("x = {}1{}", "(".repeat(300), ")".repeat(300)))).is_some());
+        assert!(python(&padded(format!("x = {}1", "1 + ".repeat(20_000)))).is_some());
+        assert!(python(&padded(format!("x = {}1{}", "(".repeat(300), ")".repeat(300)))).is_some());
         let wide = format!("x = [{}]\n", "1, ".repeat(20_000)) + &"y = a + b\n".repeat(5_000);
-        assert_eq!(python_too_deep(&wide), None);
-        assert_eq!(python_too_deep(&padded(format!("s = '{}'", "+".repeat(30_000)))), None);
+        assert_eq!(python(&wide), None);
+        assert_eq!(python(&padded(format!("s = '{}'", "+".repeat(30_000)))), None);
     }
 }

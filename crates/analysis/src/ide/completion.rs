@@ -95,7 +95,10 @@ fn in_comment_or_string(a: &Analysis, pos: &super::ScriptPos<'_>) -> bool {
     use ruff_text_size::Ranged;
     let Some(Some(script)) = a.scripts.get(pos.index) else { return false };
     let at = pos.offset;
-    script.parsed.tokens().iter().any(|t| {
+    // Tokens are in order: only the ones around the cursor matter.
+    let tokens: &[ruff_python_ast::token::Token] = script.parsed.tokens();
+    let i = tokens.partition_point(|t| t.end() < at);
+    tokens[i.saturating_sub(1)..(i + 2).min(tokens.len())].iter().any(|t| {
         let r = t.range();
         match t.kind() {
             K::Comment => r.start() < at && at <= r.end(),

@@ -307,48 +307,75 @@ fn function_returns(body: &[Stmt], test: &TestDef) -> HashMap<String, MachineTy>
 }
 
 /// For each module-level function, the machine type every call passes at
-/// each position (`None` when one call passes something else).
+/// each position (`None` when one call passes something else). Calls are
+/// looked for where helpers are called: as statements and as the value of
+/// an assignment, in every block; a walk of every expression would cost a
+/// millisecond per keystroke on a big test.
 fn call_site_params(module: &ast::ModModule, scope: &ScriptScope, test: &TestDef) -> HashMap<(String, usize), Option<MachineTy>> {
-    use ruff_python_ast::visitor::{Visitor, walk_expr};
-    struct Calls<'a> {
-        functions: Vec<&'a str>,
-        scope: &'a ScriptScope,
-        test: &'a TestDef,
-        out: HashMap<(String, usize), Option<MachineTy>>,
-    }
-    impl<'b> Visitor<'b> for Calls<'_> {
-        fn visit_expr(&mut self, expr: &'b Expr) {
-            if let Expr::Call(c) = expr
-                && let Expr::Name(n) = &*c.func
-                && self.functions.contains(&n.id.as_str())
-            {
-                for (i, arg) in c.arguments.args.iter().enumerate() {
-                    let ty = value_ty(arg, self.scope, self.test);
-                    let slot = self.out.entry((n.id.to_string(), i)).or_insert(ty);
-                    if *slot != ty {
-                        *slot = match (*slot, ty) {
-                            (Some(_), Some(_)) => Some(MachineTy::Any),
-                            _ => None,
-                        };
-                    }
-                }
+    fn record(expr: &Expr, functions: &[&str], scope: &ScriptScope, test: &TestDef, out: &mut HashMap<(String, usize), Option<MachineTy>>) {
+        let Expr::Call(c) = expr else { return };
+        let Expr::Name(n) = &*c.func else { return };
+        if !functions.contains(&n.id.as_str()) {
+            return;
+        }
+        for (i, arg) in c.arguments.args.iter().enumerate() {
+            let ty = value_ty(arg, scope, test);
+            let slot = out.entry((n.id.to_string(), i)).or_insert(ty);
+            if *slot != ty {
+                *slot = match (*slot, ty) {
+                    (Some(_), Some(_)) => Some(MachineTy::Any),
+                    _ => None,
+                };
             }
-            walk_expr(self, expr);
         }
     }
-    let functions = module
+    fn walk(body: &[Stmt], functions: &[&str], scope: &ScriptScope, test: &TestDef, out: &mut HashMap<(String, usize), Option<MachineTy>>) {
+        for stmt in body {
+            match stmt {
+                Stmt::Expr(e) => record(&e.value, functions, scope, test, out),
+                Stmt::Assign(a) => record(&a.value, functions, scope, test, out),
+                Stmt::Return(r) => {
+                    if let Some(v) = &r.value {
+                        record(v, functions, scope, test, out);
+                    }
+                }
+                Stmt::FunctionDef(f) => walk(&f.body, functions, scope, test, out),
+                Stmt::If(i) => {
+                    walk(&i.body, functions, scope, test, out);
+                    for c in &i.elif_else_clauses {
+                        walk(&c.body, functions, scope, test, out);
+                    }
+                }
+                Stmt::For(f) => walk(&f.body, functions, scope, test, out),
+                Stmt::While(w) => walk(&w.body, functions, scope, test, out),
+                Stmt::With(w) => walk(&w.body, functions, scope, test, out),
+                Stmt::Try(t) => {
+                    walk(&t.body, functions, scope, test, out);
+                    for h in &t.handlers {
+                        let ast::ExceptHandler::ExceptHandler(h) = h;
+                        walk(&h.body, functions, scope, test, out);
+                    }
+                    walk(&t.orelse, functions, scope, test, out);
+                    walk(&t.finalbody, functions, scope, test, out);
+                }
+                _ => {}
+            }
+        }
+    }
+    // Only helpers with a parameter no annotation types are of interest.
+    let functions: Vec<&str> = module
         .body
         .iter()
         .filter_map(|s| match s {
-            Stmt::FunctionDef(f) => Some(f.name.id.as_str()),
+            Stmt::FunctionDef(f) if f.parameters.iter().any(|p| p.annotation().is_none()) => Some(f.name.id.as_str()),
             _ => None,
         })
         .collect();
-    let mut calls = Calls { functions, scope, test, out: HashMap::new() };
-    for stmt in &module.body {
-        calls.visit_stmt(stmt);
+    let mut out = HashMap::new();
+    if !functions.is_empty() {
+        walk(&module.body, &functions, scope, test, &mut out);
     }
-    calls.out
+    out
 }
 
 fn bind_value(name: &str, ty: Option<&'static str>, scope: &mut ScriptScope) {
