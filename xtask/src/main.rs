@@ -16,8 +16,13 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+/// The repository the task runs on: found from the current directory (where
+/// `cargo xtask` was called), not from where the xtask binary was built:
+/// clones share one Cargo target directory (CI), so a binary built in
+/// another clone must not run the tasks there.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    let here = std::env::current_dir().unwrap_or_default();
+    here.ancestors().find(|d| d.join("xtask/Cargo.toml").is_file() && d.join("Cargo.toml").is_file()).map(Path::to_path_buf).unwrap_or(here)
 }
 
 fn run(cmd: &mut Command) -> Result<()> {
