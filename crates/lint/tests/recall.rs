@@ -8,7 +8,7 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use nixos_test_analysis::diagnostics::Severity;
 use nixos_test_analysis::nix::{NodeKind, ScriptStatus};
@@ -124,7 +124,7 @@ fn injected_mistakes_are_reported_on_their_line() {
     let Some(root) = shared_dir("realworld") else { return };
     let config = Config::default();
     let loader = DiskLoader::default();
-    let mut files: Vec<PathBuf> = walk(&root);
+    let mut files: Vec<PathBuf> = support::nix_files(&root);
     files.sort();
     let (mut tests, mut fully_checked) = (0, 0);
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
@@ -186,17 +186,4 @@ fn injected_mistakes_are_reported_on_their_line() {
         assert!(share >= floor, "{kind}: {:.1} % reported on their line (floor {:.0} %)", share * 100.0, floor * 100.0);
     }
     assert!(per_mistake <= 1.5, "{per_mistake:.2} findings per missing bracket");
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else if p.extension().is_some_and(|x| x == "nix") {
-            out.push(p);
-        }
-    }
-    out
 }

@@ -86,7 +86,7 @@ fn injected_type_mistakes_are_reported_on_their_nix_line() {
     let mut found = vec![0usize; MISTAKES.len()];
     let mut tried = vec![0usize; MISTAKES.len()];
     let mut misses = Vec::new();
-    let files: Vec<PathBuf> = walk(&copy);
+    let files: Vec<PathBuf> = support::nix_files(&copy);
     for file in &files {
         let source = std::fs::read_to_string(file).unwrap();
         let path = file.display().to_string();
@@ -151,63 +151,4 @@ fn findings_that_duplicate_ours_are_reported_once_ours_first() {
     let all = findings(&lint(&ty, &[file.to_str().unwrap()]));
     let on_line: Vec<&str> = all.iter().filter(|f| f["location"]["line"] == 4).map(|f| f["code"].as_str().unwrap()).collect();
     assert_eq!(on_line, ["NT205"], "{all:#?}");
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else if p.extension().is_some_and(|x| x == "nix") {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
-}
-
-/// With `NIXOS_TEST_DRIVER_SRC` pointing into a nixpkgs checkout, the
-/// checkout's own prelude (`nixos/lib/test-script-prepend.py`) and driver
-/// classes are what ty checks against, as in the build. Here a checkout
-/// laid out like nixpkgs whose driver differs from the table shows which
-/// classes were used.
-#[test]
-fn a_checkouts_own_prelude_and_driver_classes_are_used() {
-    let Some(ty) = ty() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let lib = dir.path().join("nixos/lib");
-    let pkg = lib.join("test-driver/src/test_driver");
-    std::fs::create_dir_all(&pkg).unwrap();
-    std::fs::write(pkg.join("__init__.py"), "").unwrap();
-    std::fs::write(
-        pkg.join("machine.py"),
-        "class BaseMachine:\n    def succeed(self, *commands: str) -> str: ...\n    def only_in_this_driver(self) -> None: ...\n\nclass QemuMachine(BaseMachine): ...\n\nclass NspawnMachine(BaseMachine): ...\n",
-    )
-    .unwrap();
-    std::fs::write(lib.join("test-script-prepend.py"), "from test_driver.machine import BaseMachine, QemuMachine, NspawnMachine\n")
-        .unwrap();
-    let file = dir.path().join("t.nix");
-    std::fs::write(
-        &file,
-        "{\n  nodes.server = { };\n  testScript = ''\n    server.only_in_this_driver()\n    server.wait_for_unit(\"x\")\n  '';\n}\n",
-    )
-    .unwrap();
-    let ty_lines = |o: &Output| -> Vec<i64> {
-        findings(o)
-            .iter()
-            .filter(|f| f["code"].as_str().unwrap().starts_with("ty:"))
-            .map(|f| f["location"]["line"].as_i64().unwrap())
-            .collect()
-    };
-    let with_table = lint(&ty, &[file.to_str().unwrap()]);
-    assert_eq!(ty_lines(&with_table), Vec::<i64>::new(), "NT201 already reports line 4 with the table; ty agrees and is merged");
-    let real = Command::new(env!("CARGO_BIN_EXE_nixos-test-lint"))
-        .args(["--no-config", "--color", "never", "--type-check", "--format", "json", "--ty"])
-        .arg(&ty)
-        .arg(&file)
-        .env("NIXOS_TEST_DRIVER_SRC", lib.join("test-driver/src"))
-        .output()
-        .unwrap();
-    assert_eq!(ty_lines(&real), vec![5], "the checkout's driver has no wait_for_unit: {}", String::from_utf8_lossy(&real.stdout));
 }
