@@ -152,3 +152,47 @@ fn findings_that_duplicate_ours_are_reported_once_ours_first() {
     let on_line: Vec<&str> = all.iter().filter(|f| f["location"]["line"] == 4).map(|f| f["code"].as_str().unwrap()).collect();
     assert_eq!(on_line, ["NT205"], "{all:#?}");
 }
+/// With `NIXOS_TEST_DRIVER_SRC` pointing into a nixpkgs checkout, the
+/// checkout's own prelude (`nixos/lib/test-script-prepend.py`) and driver
+/// classes are what ty checks against, as in the build. Here a checkout
+/// laid out like nixpkgs whose driver differs from the table shows which
+/// classes were used.
+#[test]
+fn a_checkouts_own_prelude_and_driver_classes_are_used() {
+    let Some(ty) = ty() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("nixos/lib");
+    let pkg = lib.join("test-driver/src/test_driver");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("__init__.py"), "").unwrap();
+    std::fs::write(
+        pkg.join("machine.py"),
+        "class BaseMachine:\n    def succeed(self, *commands: str) -> str: ...\n    def only_in_this_driver(self) -> None: ...\n\nclass QemuMachine(BaseMachine): ...\n\nclass NspawnMachine(BaseMachine): ...\n",
+    )
+    .unwrap();
+    std::fs::write(lib.join("test-script-prepend.py"), "from test_driver.machine import BaseMachine, QemuMachine, NspawnMachine\n")
+        .unwrap();
+    let file = dir.path().join("t.nix");
+    std::fs::write(
+        &file,
+        "{\n  nodes.server = { };\n  testScript = ''\n    server.only_in_this_driver()\n    server.wait_for_unit(\"x\")\n  '';\n}\n",
+    )
+    .unwrap();
+    let ty_lines = |o: &Output| -> Vec<i64> {
+        findings(o)
+            .iter()
+            .filter(|f| f["code"].as_str().unwrap().starts_with("ty:"))
+            .map(|f| f["location"]["line"].as_i64().unwrap())
+            .collect()
+    };
+    let with_table = lint(&ty, &[file.to_str().unwrap()]);
+    assert_eq!(ty_lines(&with_table), Vec::<i64>::new(), "NT201 already reports line 4 with the table; ty agrees and is merged");
+    let real = Command::new(env!("CARGO_BIN_EXE_nixos-test-lint"))
+        .args(["--no-config", "--color", "never", "--type-check", "--format", "json", "--ty"])
+        .arg(&ty)
+        .arg(&file)
+        .env("NIXOS_TEST_DRIVER_SRC", lib.join("test-driver/src"))
+        .output()
+        .unwrap();
+    assert_eq!(ty_lines(&real), vec![5], "the checkout's driver has no wait_for_unit: {}", String::from_utf8_lossy(&real.stdout));
+}
