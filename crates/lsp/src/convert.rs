@@ -70,7 +70,14 @@ fn diagnostic(d: &ADiag, lines: &Lines<'_>) -> lsp::Diagnostic {
         code: Some(lsp::NumberOrString::String(d.code.clone())),
         source: Some("nixos-test".into()),
         message: d.message.clone(),
-        tags: (d.code.starts_with("NT40")).then(|| vec![lsp::DiagnosticTag::DEPRECATED]),
+        // Editors strike deprecated API through and dim what is unused.
+        tags: if d.code.starts_with("NT40") || d.code == "ty:deprecated" {
+            Some(vec![lsp::DiagnosticTag::DEPRECATED])
+        } else if matches!(d.code.as_str(), "F401" | "F841" | "F811") {
+            Some(vec![lsp::DiagnosticTag::UNNECESSARY])
+        } else {
+            None
+        },
         data: rules::rule(&d.code).map(|r| serde_json::json!({ "rule": r.name })),
         ..Default::default()
     }

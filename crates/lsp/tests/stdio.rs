@@ -331,3 +331,33 @@ fn tests_are_checked_again_when_the_files_they_read_change() {
     assert!(after.is_empty(), "{after:?}");
     c.shutdown();
 }
+
+/// Every finding in the script can be silenced on its line (`# noqa`), and
+/// applying that edit silences it; unused imports are tagged unnecessary.
+#[test]
+fn every_finding_offers_noqa_and_unused_code_is_tagged() {
+    let mut c = Client::start();
+    c.initialize(&["utf-16"]);
+    let text = "{\n  nodes.server = { };\n  testScript = ''\n    import json\n    server.wait_for_unitt(\"x\")\n  '';\n}\n";
+    let u = "file:///tmp/noqa.nix";
+    c.open(u, text);
+    let diags = c.diagnostics(u, Some(1));
+    let unused = diags.iter().find(|d| d["code"] == "F401").expect("unused import");
+    assert_eq!(unused["tags"], json!([1]), "{unused}");
+    let typo = diags.iter().find(|d| d["code"] == "NT201").expect("method typo").clone();
+    let actions = c.result(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": u }, "range": typo["range"], "context": { "diagnostics": [typo] } }),
+    );
+    let noqa = actions.as_array().unwrap().iter().find(|a| a["title"].as_str().unwrap().contains("noqa")).expect("a noqa action").clone();
+    let edit = &noqa["edit"]["changes"][u][0];
+    assert_eq!(edit["newText"], "  # noqa: NT201");
+    assert_eq!(edit["range"]["start"], pos(4, 30));
+    c.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": u, "version": 2 }, "contentChanges": [{ "range": edit["range"], "text": edit["newText"] }] }),
+    );
+    let after = c.diagnostics(u, Some(2));
+    assert!(after.iter().all(|d| d["code"] != "NT201"), "{after:?}");
+    c.shutdown();
+}

@@ -24,19 +24,50 @@ pub struct Action {
     pub diagnostic: Option<usize>,
 }
 
+/// `  # noqa: CODE` at the end of the finding's Python line, where that end
+/// is verbatim Nix text (and the line has no `noqa` yet).
+fn noqa_edit(a: &Analysis, d: &crate::diagnostics::Diagnostic) -> Option<Edit> {
+    let py = d.py_range?;
+    let script = &a.file.tests.get(d.test?)?.script;
+    let text = &script.text;
+    let end = text[usize::from(py.start())..].find('\n').map_or(text.len(), |i| usize::from(py.start()) + i);
+    let line_start = text[..usize::from(py.start())].rfind('\n').map_or(0, |i| i + 1);
+    if text[line_start..end].contains("# noqa") || text[line_start..end].trim().is_empty() {
+        return None;
+    }
+    // The position just after the line's last character, in Nix.
+    let last = TextSize::try_from(end).ok()?;
+    let before = script.map.to_source(TextRange::new(last - TextSize::from(1), last))?;
+    let seg = script.map.segments().iter().find(|s| s.py.contains(last - TextSize::from(1)))?;
+    if seg.kind != SegmentKind::Verbatim || before.file != FileId::Nix {
+        return None;
+    }
+    let at = before.range.end();
+    Some(Edit { range: SourceRange { file: FileId::Nix, range: TextRange::empty(at) }, new_text: format!("  # noqa: {}", d.code) })
+}
+
 pub fn code_actions(a: &Analysis, range: TextRange) -> Vec<Action> {
     let mut out = Vec::new();
     for (i, d) in a.diagnostics.iter().enumerate() {
-        let Some(fix) = &d.fix else { continue };
         if d.range.file != FileId::Nix || d.range.range.intersect(range).is_none() {
             continue;
         }
-        out.push(Action {
-            title: format!("{} ({})", fix.title, d.code),
-            kind: ActionKind::QuickFix,
-            edits: fix.edits.clone(),
-            diagnostic: Some(i),
-        });
+        if let Some(fix) = &d.fix {
+            out.push(Action {
+                title: format!("{} ({})", fix.title, d.code),
+                kind: ActionKind::QuickFix,
+                edits: fix.edits.clone(),
+                diagnostic: Some(i),
+            });
+        }
+        if let Some(edit) = noqa_edit(a, d) {
+            out.push(Action {
+                title: format!("Ignore `{}` on this line (`# noqa`)", d.code),
+                kind: ActionKind::QuickFix,
+                edits: vec![edit],
+                diagnostic: Some(i),
+            });
+        }
     }
     if let Some(m) = migrate_to_fixtures(a, range) {
         out.push(m);
