@@ -54,6 +54,8 @@ struct Inner {
     run_failures: DashMap<Uri, Vec<Diagnostic>>,
     /// Runs in progress: progress token → runner PID (for cancellation).
     runs: DashMap<String, u32>,
+    /// Runs in progress by test (file, attr, function) → runner PID.
+    running_tests: DashMap<String, u32>,
     /// `shutdown` was received (then `exit` ends the process with 0).
     shut_down: std::sync::atomic::AtomicBool,
     /// The build's type check (opt-in), and its findings per document
@@ -137,6 +139,7 @@ impl Backend {
             }),
             run_failures: DashMap::new(),
             runs: DashMap::new(),
+            running_tests: DashMap::new(),
             shut_down: std::sync::atomic::AtomicBool::new(false),
             typecheck: TypeChecker::new().map_err(|e| tracing::warn!("no type check: {e}")).ok(),
             ty_found: DashMap::new(),
@@ -417,6 +420,7 @@ impl Backend {
         attr: Option<String>,
         function: Option<String>,
         token: Option<ProgressToken>,
+        test_key: Option<String>,
     ) -> Result<Value> {
         use tokio::io::AsyncBufReadExt;
         let what = function.clone().unwrap_or_else(|| "all tests".into());
@@ -451,6 +455,9 @@ impl Backend {
         };
         let key = token_key(&token);
         self.0.runs.insert(key.clone(), guard.pid);
+        if let Some(t) = &test_key {
+            self.0.running_tests.insert(t.clone(), guard.pid);
+        }
         let progress = self.0.client.progress(token, format!("Running {what}")).with_cancel_button().begin().await;
         let uri = convert::uri_of_path(&file);
         if let Some(u) = &uri {
@@ -481,7 +488,11 @@ impl Backend {
                     }
                     Some("end") => {
                         code = e["exit_code"].as_i64().unwrap_or(2);
-                        summary = format!("{what}: {} — {} passed, {} failed", text("status"), e["passed"], e["failed"]);
+                        // A failed build's status carries Nix's whole error:
+                        // its first line here, the rest in the log.
+                        let status = text("status");
+                        let status = status.lines().next().unwrap_or("").chars().take(200).collect::<String>();
+                        summary = format!("{what}: {status} — {} passed, {} failed", e["passed"], e["failed"]);
                     }
                     _ => {}
                 }
@@ -490,6 +501,10 @@ impl Backend {
         let _ = child.wait().await;
         guard.finished = true;
         self.0.runs.remove(&key);
+        if let Some(t) = &test_key {
+            self.0.running_tests.remove(t);
+        }
+        summary.push_str(&format!(" (logs and screenshots: {})", out.display()));
         progress.finish_with_message(summary.clone()).await;
         let kind = if code == 0 { MessageType::INFO } else { MessageType::ERROR };
         self.0.client.show_message(kind, &summary).await;
@@ -627,6 +642,9 @@ impl LanguageServer for Backend {
         if let Some(mut doc) = self.0.docs.get_mut(&uri) {
             doc.apply(changes, version, enc);
         }
+        // A run's failures point at lines of the text that ran: after an
+        // edit they would point at the wrong lines, so they go.
+        self.0.run_failures.remove(&uri);
         // A `.py` a test reads, edited here: that test is checked again too.
         self.file_changed(&uri, DEBOUNCE);
         self.schedule(uri, version, DEBOUNCE);
@@ -919,8 +937,41 @@ impl LanguageServer for Backend {
             }
             Some(runner) => {
                 let (_, attr, function) = Self::run_command(&params.arguments).unwrap_or_default();
+                // The runner builds what is on disk: an unsaved buffer would
+                // run other code than the user sees.
+                if let Some(uri) = convert::uri_of_path(&file)
+                    && let Some(doc) = self.0.docs.get(&uri)
+                    && std::fs::read_to_string(&file).ok().as_deref() != Some(doc.text.as_str())
+                {
+                    let msg = format!("Save {file} first: the run builds the file on disk, which differs from the editor's text.");
+                    drop(doc);
+                    self.0.client.show_message(MessageType::WARNING, &msg).await;
+                    return Ok(Some(json!({ "ok": false, "error": msg })));
+                }
+                // One run per test at a time: a second click offers to
+                // cancel the running one and start again.
+                let test_key = format!("{file}\0{}\0{}", attr.as_deref().unwrap_or(""), function.as_deref().unwrap_or(""));
+                if let Some(pid) = self.0.running_tests.get(&test_key).map(|p| *p) {
+                    let restart = MessageActionItem { title: "Cancel and restart".into(), properties: Default::default() };
+                    let keep = MessageActionItem { title: "Keep it running".into(), properties: Default::default() };
+                    let answer = self
+                        .0
+                        .client
+                        .show_message_request(MessageType::INFO, format!("{what} is already running."), Some(vec![restart.clone(), keep]))
+                        .await
+                        .ok()
+                        .flatten();
+                    if answer.as_ref().map(|a| a.title.as_str()) != Some("Cancel and restart") {
+                        return Ok(Some(json!({ "ok": false, "error": "already running" })));
+                    }
+                    interrupt(pid);
+                    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+                    while self.0.running_tests.contains_key(&test_key) && tokio::time::Instant::now() < deadline {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
                 let token = params.work_done_progress_params.work_done_token;
-                self.run_tests(runner, file, attr, function, token).await.map(Some)
+                self.run_tests(runner, file, attr, function, token, Some(test_key)).await.map(Some)
             }
         }
     }

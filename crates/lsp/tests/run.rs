@@ -168,3 +168,53 @@ fn every_way_of_ending_a_run_stops_driver_and_vms() {
         assert_eq!(processes_under(&xdg), Vec::<String>::new(), "{way}: nothing of the run survives");
     }
 }
+
+/// Runs as an editor user meets them: an unsaved buffer is not run (the
+/// runner builds the file on disk); a second click on a running test asks
+/// first (answered "no" here: nothing new starts); the summary says where
+/// the logs and screenshots are; a run's failures go with the next edit.
+#[test]
+fn runs_are_one_per_test_from_saved_files_with_their_logs_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let slow = "{\n  nodes.server = { };\n  testScript = ''\n    def test_slow(server):\n        import time\n        time.sleep(3)\n\n    def test_broken(server):\n        server.succeed(\"false\")\n  '';\n}\n";
+    let (file, driver) = test_with_driver(dir.path(), slow);
+    let xdg = runtime_dir(dir.path());
+    let mut c = Client::start_with_env(&[
+        ("NIXOS_TEST_RUN", runner().to_str().unwrap()),
+        ("NIXOS_TEST_DRIVER", driver.to_str().unwrap()),
+        ("XDG_RUNTIME_DIR", xdg.as_str()),
+    ]);
+    c.initialize(&["utf-16"]);
+    let uri = format!("file://{}", file.display());
+    c.open(&uri, &slow.replace("sleep(3)", "sleep(4)"));
+    let lenses = c.result("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
+    let slow_args = lenses.as_array().unwrap().iter().find(|l| l["command"]["arguments"][0]["function"] == "test_slow").unwrap()["command"]
+        ["arguments"]
+        .clone();
+    let unsaved = c.result("workspace/executeCommand", json!({ "command": "nixos-test.run", "arguments": slow_args }));
+    assert!(unsaved["error"].as_str().unwrap().contains("Save"), "{unsaved}");
+    // The buffer as on disk again.
+    c.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": slow }] }));
+    c.send(&json!({ "jsonrpc": "2.0", "id": 500, "method": "workspace/executeCommand", "params": { "command": "nixos-test.run", "arguments": slow_args } }));
+    c.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["message"].as_str().is_some_and(|s| s.starts_with("test_slow")));
+    let second = c.result("workspace/executeCommand", json!({ "command": "nixos-test.run", "arguments": slow_args }));
+    assert_eq!(second["error"], "already running", "{second}");
+    assert!(c.notes.iter().any(|m| m["method"] == "window/showMessageRequest"), "the user was asked");
+    let first = c.wait_response(500);
+    assert_eq!(first["result"]["ok"], true, "{first}");
+    assert!(first["result"]["summary"].as_str().unwrap().contains("logs and screenshots: "), "{first}");
+    // A failing run's diagnostics go with the next edit.
+    let broken_args = lenses.as_array().unwrap().iter().find(|l| l["command"]["arguments"][0]["function"] == "test_broken").unwrap()["command"]["arguments"].clone();
+    c.result("workspace/executeCommand", json!({ "command": "nixos-test.run", "arguments": broken_args }));
+    let last =
+        c.notes.iter().rev().find(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri.as_str()).unwrap();
+    let with_failure = last["params"]["diagnostics"].as_array().unwrap();
+    assert!(with_failure.iter().any(|d| d["source"] == "nixos-test-run"), "{with_failure:?}");
+    c.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": slow.replace("false", "true") }] }),
+    );
+    let after_edit = c.diagnostics(&uri, Some(3));
+    assert!(after_edit.iter().all(|d| d["source"] != "nixos-test-run"), "{after_edit:?}");
+    c.shutdown();
+}
