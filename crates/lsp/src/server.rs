@@ -40,6 +40,9 @@ struct Session {
     annotations: bool,
     /// The client registers file watchers dynamically.
     watch: bool,
+    /// `initializationOptions.nixSyntaxErrors` (default true): `false` when
+    /// a Nix language server (nil, nixd) already reports them.
+    nix_syntax_errors: bool,
     /// The client resolves completion documentation lazily
     /// (`completionItem/resolve`); otherwise it is sent inline.
     resolve_docs: bool,
@@ -136,6 +139,7 @@ impl Backend {
                 resolve_docs: false,
                 annotations: false,
                 watch: false,
+                nix_syntax_errors: true,
             }),
             run_failures: DashMap::new(),
             runs: DashMap::new(),
@@ -333,10 +337,13 @@ impl Backend {
         match result {
             Ok(Some((a, _))) => {
                 let found = self.0.ty_found.get(&uri).filter(|f| f.0 == version).map(|f| f.1.clone());
-                let all = match &found {
+                let mut all = match &found {
                     Some(found) => std::borrow::Cow::Owned(nixos_test_analysis::typecheck::merged(&a.diagnostics, found.clone())),
                     None => std::borrow::Cow::Borrowed(a.diagnostics.as_slice()),
                 };
+                if !self.0.session.read().is_ok_and(|s| s.nix_syntax_errors) {
+                    all.to_mut().retain(|d| d.code != "NT003");
+                }
                 let mut by_file = convert::diagnostics_of(&a, &all, &uri, self.encoding());
                 // Files read by the test that had findings and have none now
                 // are cleared, not left stale.
@@ -582,6 +589,7 @@ impl LanguageServer for Backend {
         let options = params.initialization_options.unwrap_or_default();
         let type_check = options.get("typeCheck").and_then(Value::as_bool).unwrap_or(false);
         let ty = options.get("ty").and_then(Value::as_str).map(String::from);
+        let nix_syntax_errors = options.get("nixSyntaxErrors").and_then(Value::as_bool).unwrap_or(true);
         let resolve_docs = params
             .capabilities
             .text_document
@@ -608,7 +616,7 @@ impl LanguageServer for Backend {
             self.watch_client(pid);
         }
         if let Ok(mut s) = self.0.session.write() {
-            *s = Session { encoding, snippets, progress, type_check, ty, resolve_docs, annotations, watch };
+            *s = Session { encoding, snippets, progress, type_check, ty, resolve_docs, annotations, watch, nix_syntax_errors };
         }
         Ok(InitializeResult {
             capabilities: capabilities::server(encoding),

@@ -361,3 +361,25 @@ fn every_finding_offers_noqa_and_unused_code_is_tagged() {
     assert!(after.iter().all(|d| d["code"] != "NT201"), "{after:?}");
     c.shutdown();
 }
+
+/// Next to a Nix language server, Nix syntax errors can be left to it.
+#[test]
+fn nix_syntax_errors_can_be_left_to_a_nix_server() {
+    let text = "{\n  nodes.machine = { };\n  testScript = ''\n    machine.succeed(\"true\")\n  ';\n}\n";
+    for (option, expected) in [(true, 1), (false, 0)] {
+        let mut c = Client::start();
+        c.request(
+            "initialize",
+            json!({ "processId": null, "rootUri": null, "capabilities": {}, "initializationOptions": { "nixSyntaxErrors": option } }),
+        );
+        c.notify("initialized", json!({}));
+        let u = "file:///tmp/unclosed.nix";
+        c.open(u, text);
+        let diags = c.diagnostics(u, Some(1));
+        assert_eq!(diags.iter().filter(|d| d["code"] == "NT003").count(), expected, "{diags:?}");
+        if expected == 1 {
+            assert_eq!(diags[0]["range"]["start"], pos(2, 15), "at the opener");
+        }
+        c.shutdown();
+    }
+}

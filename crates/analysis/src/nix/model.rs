@@ -103,7 +103,12 @@ impl TestFile {
             let why = "more than 512 nested expressions, rnix's limit".to_string();
             return TestFile { tests: Vec::new(), syntax_errors: Vec::new(), too_deep: Some(why) };
         }
-        let syntax_errors = parse.errors().iter().map(|e| (error_message(e), error_range(e, source.len()))).collect();
+        let syntax_errors = match unclosed_string(source).filter(|_| !parse.errors().is_empty()) {
+            // One mistake, at its place: everything after an unclosed
+            // string is read as its text, and what rnix reports is noise.
+            Some(at) => vec![(format!("this `{}` string is never closed", &source[at]), at)],
+            None => parse.errors().iter().map(|e| (error_message(e), error_range(e, source.len()))).collect(),
+        };
         let root = parse.tree();
         let mut tests = Vec::new();
         for node in root.syntax().descendants() {
@@ -119,6 +124,26 @@ impl TestFile {
     pub fn test_at(&self, offset: ruff_text_size::TextSize) -> Option<&TestDef> {
         self.tests.iter().filter(|t| t.range.contains_inclusive(offset)).min_by_key(|t| t.range.len())
     }
+}
+
+/// The opener of the first string that is never closed, if any.
+fn unclosed_string(source: &str) -> Option<TextRange> {
+    use rnix::SyntaxKind::{TOKEN_INTERPOL_END, TOKEN_INTERPOL_START, TOKEN_STRING_END, TOKEN_STRING_START};
+    let mut open: Vec<(rnix::SyntaxKind, TextRange)> = Vec::new();
+    let mut at = 0u32;
+    for (kind, text) in rnix::tokenize(source) {
+        let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        let range = TextRange::at(at.into(), len.into());
+        at = at.saturating_add(len);
+        match kind {
+            TOKEN_STRING_START | TOKEN_INTERPOL_START => open.push((kind, range)),
+            TOKEN_STRING_END | TOKEN_INTERPOL_END => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.into_iter().find(|(k, _)| *k == TOKEN_STRING_START).map(|(_, r)| r)
 }
 
 /// rnix's message without its byte range (the diagnostic has the range),
@@ -152,8 +177,23 @@ fn error_message(err: &rnix::ParseError) -> String {
         ("TOKEN_COMMA", "`,`"),
         ("TOKEN_DOT", "`.`"),
         ("TOKEN_IDENT", "a name"),
+        ("TOKEN_STRING_END", "the end of the string"),
+        ("TOKEN_STRING_CONTENT", "string text"),
+        ("TOKEN_INTERPOL_START", "`${`"),
+        ("TOKEN_INTERPOL_END", "`}`"),
+        ("TOKEN_ERROR", "an invalid character"),
+        ("TOKEN_STRING_START", "a string"),
+        ("TOKEN_IN", "`in`"),
+        ("TOKEN_THEN", "`then`"),
+        ("TOKEN_ELSE", "`else`"),
     ] {
         out = out.replace(kind, word);
+    }
+    // Whatever is left: `TOKEN_FOO_BAR` as `foo bar`.
+    while let Some(at) = out.find("TOKEN_") {
+        let end = out[at..].find(|c: char| !(c.is_ascii_uppercase() || c == '_')).map_or(out.len(), |e| at + e);
+        let words = out[at + 6..end].to_lowercase().replace('_', " ");
+        out.replace_range(at..end, &words);
     }
     out
 }
