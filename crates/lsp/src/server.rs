@@ -876,6 +876,7 @@ impl LanguageServer for Backend {
             let nix_diags = convert::diagnostics(&a, &uri, enc).remove(&uri).unwrap_or_default();
             let actions: Vec<CodeActionOrCommand> = ide::code_actions(&a, range)
                 .into_iter()
+                .chain(ide::fix_all(&a))
                 .map(|act| {
                     let diagnostics =
                         act.diagnostic.and_then(|i| a.diagnostics.get(i)).filter(|d| d.range.file == FileId::Nix).and_then(|d| {
@@ -890,6 +891,7 @@ impl LanguageServer for Backend {
                         kind: Some(match act.kind {
                             ide::ActionKind::QuickFix => CodeActionKind::QUICKFIX,
                             ide::ActionKind::Refactor => CodeActionKind::REFACTOR_REWRITE,
+                            ide::ActionKind::FixAll => CodeActionKind::SOURCE_FIX_ALL,
                         }),
                         diagnostics: diagnostics.map(|d| vec![d]),
                         edit: Some(convert::workspace_edit(&a, &uri, &act.edits, test, enc)),

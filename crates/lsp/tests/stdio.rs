@@ -383,3 +383,31 @@ fn nix_syntax_errors_can_be_left_to_a_nix_server() {
         c.shutdown();
     }
 }
+
+/// `source.fixAll`: every safe fix of the file in one action.
+#[test]
+fn fix_all_applies_every_safe_fix() {
+    let mut c = Client::start();
+    c.initialize(&["utf-16"]);
+    let text = "{\n  nodes.server = { };\n  testScript = ''\n    server.wait_for_unitt(\"x\")\n    server.succed(\"y\")\n  '';\n}\n";
+    let u = "file:///tmp/fix-all.nix";
+    c.open(u, text);
+    assert_eq!(c.diagnostics(u, Some(1)).len(), 2);
+    let actions = c.result(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": u }, "range": { "start": pos(0, 0), "end": pos(0, 0) }, "context": { "diagnostics": [] } }),
+    );
+    let all = actions.as_array().unwrap().iter().find(|a| a["kind"] == "source.fixAll").expect("a fix-all action").clone();
+    let mut edits: Vec<serde_json::Value> = all["edit"]["changes"][u].as_array().unwrap().clone();
+    assert_eq!(edits.len(), 2, "{all}");
+    // Applied last to first, as an editor does.
+    edits.sort_by_key(|e| (e["range"]["start"]["line"].as_u64(), e["range"]["start"]["character"].as_u64()));
+    for e in edits.iter().rev() {
+        c.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": u, "version": 2 }, "contentChanges": [{ "range": e["range"], "text": e["newText"] }] }),
+        );
+    }
+    assert!(c.diagnostics(u, Some(2)).is_empty());
+    c.shutdown();
+}

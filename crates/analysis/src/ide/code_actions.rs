@@ -13,6 +13,8 @@ use crate::source_map::{FileId, SegmentKind, SourceRange};
 pub enum ActionKind {
     QuickFix,
     Refactor,
+    /// Every safe fix of the file at once (`source.fixAll`).
+    FixAll,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -22,6 +24,31 @@ pub struct Action {
     pub edits: Vec<Edit>,
     /// Index into `Analysis::diagnostics` of the diagnostic it fixes.
     pub diagnostic: Option<usize>,
+}
+
+/// Every fix the file's findings offer, at once: edits that would overlap
+/// an earlier one are left for another round.
+pub fn fix_all(a: &Analysis) -> Option<Action> {
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut fixed = 0;
+    for d in &a.diagnostics {
+        let Some(fix) = &d.fix else { continue };
+        let overlaps = fix
+            .edits
+            .iter()
+            .any(|e| edits.iter().any(|o| o.range.file == e.range.file && o.range.range.intersect(e.range.range).is_some()));
+        if d.range.file != FileId::Nix || overlaps || fix.edits.iter().any(|e| e.range.file != FileId::Nix) {
+            continue;
+        }
+        edits.extend(fix.edits.iter().cloned());
+        fixed += 1;
+    }
+    (fixed > 0).then(|| Action {
+        title: format!("Fix all ({fixed} finding{})", if fixed == 1 { "" } else { "s" }),
+        kind: ActionKind::FixAll,
+        edits,
+        diagnostic: None,
+    })
 }
 
 /// `  # noqa: CODE` at the end of the finding's Python line, where that end

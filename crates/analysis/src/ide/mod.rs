@@ -9,7 +9,7 @@ mod outline;
 mod runnables;
 mod semantic_tokens;
 
-pub use code_actions::{Action, ActionKind, code_actions};
+pub use code_actions::{Action, ActionKind, code_actions, fix_all};
 pub use completion::{CompletionItem, CompletionKind, completions};
 pub use hover::{Hover, SignatureHelp, hover, signature_help};
 pub use navigation::{NavTarget, definition, host_name_in_strings, prepare_rename, references, rename};
