@@ -819,6 +819,21 @@ impl LanguageServer for Backend {
         Ok(Some(edit))
     }
 
+    async fn document_highlight(&self, params: DocumentHighlightParams) -> Result<Option<Vec<DocumentHighlight>>> {
+        let p = params.text_document_position_params;
+        let Some((a, _, offset)) = self.at(&p.text_document.uri, p.position).await? else { return Ok(None) };
+        let enc = self.encoding();
+        Self::guard(|| {
+            let lines = Lines::of(&a, enc);
+            let found: Vec<DocumentHighlight> = ide::references(&a, offset)
+                .into_iter()
+                .filter(|r| r.file == FileId::Nix)
+                .map(|r| DocumentHighlight { range: lines.range(r.range), kind: None })
+                .collect();
+            (!found.is_empty()).then_some(found)
+        })
+    }
+
     async fn prepare_rename(&self, params: TextDocumentPositionParams) -> Result<Option<PrepareRenameResponse>> {
         let Some((a, _, offset)) = self.at(&params.text_document.uri, params.position).await? else { return Ok(None) };
         let enc = self.encoding();

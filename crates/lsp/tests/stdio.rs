@@ -411,3 +411,33 @@ fn fix_all_applies_every_safe_fix() {
     assert!(c.diagnostics(u, Some(2)).is_empty());
     c.shutdown();
 }
+
+/// Definition, references, highlight and rename for what the script itself
+/// defines: functions, variables, parameters (scoped).
+#[test]
+fn navigation_of_script_local_names() {
+    let mut c = Client::start();
+    c.initialize(&["utf-16"]);
+    let text = "{\n  nodes.server = { };\n  testScript = ''\n    def check(unit):\n        server.wait_for_unit(unit)\n    check(\"a\")\n    unit = \"b\"\n    check(unit)\n  '';\n}\n";
+    let u = "file:///tmp/locals.nix";
+    c.open(u, text);
+    let td = json!({ "uri": u });
+    // `check(` on line 5 goes to `def check` on line 3.
+    let def = c.result("textDocument/definition", json!({ "textDocument": td, "position": pos(5, 5) }));
+    assert_eq!(def[0]["targetSelectionRange"]["start"], pos(3, 8), "{def}");
+    // The parameter `unit` and the module variable `unit` are two names.
+    let param_refs = c.result(
+        "textDocument/references",
+        json!({ "textDocument": td, "position": pos(4, 30), "context": { "includeDeclaration": true } }),
+    );
+    let lines: Vec<u64> = param_refs.as_array().unwrap().iter().map(|r| r["range"]["start"]["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, vec![3, 4], "{param_refs}");
+    let highlight = c.result("textDocument/documentHighlight", json!({ "textDocument": td, "position": pos(6, 5) }));
+    let lines: Vec<u64> = highlight.as_array().unwrap().iter().map(|r| r["range"]["start"]["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, vec![6, 7], "{highlight}");
+    let edit = c.result("textDocument/rename", json!({ "textDocument": td, "position": pos(3, 15), "newName": "service" }));
+    assert_eq!(edit["changes"][u].as_array().unwrap().len(), 2, "{edit}");
+    let bad = c.request("textDocument/rename", json!({ "textDocument": td, "position": pos(3, 15), "newName": "not a name" }));
+    assert!(bad.get("error").is_some());
+    c.shutdown();
+}

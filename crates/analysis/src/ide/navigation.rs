@@ -39,8 +39,98 @@ fn node_at(a: &Analysis, offset: TextSize) -> Option<(usize, &Node)> {
 pub fn definition(a: &Analysis, offset: TextSize) -> Vec<NavTarget> {
     match node_at(a, offset) {
         Some((_, node)) => vec![NavTarget { range: node.def_range, focus: node.name_range }],
-        None => Vec::new(),
+        None => local_symbol(a, offset)
+            .and_then(|l| {
+                let def = a.file.tests[l.test].script.map.to_source(l.definition)?;
+                (def.file == FileId::Nix).then_some(vec![NavTarget { range: def.range, focus: def.range }])
+            })
+            .unwrap_or_default(),
     }
+}
+
+/// A name the script itself binds (function, variable, parameter) and every
+/// place it occurs in its scope, in script offsets.
+struct LocalSymbol {
+    test: usize,
+    name: String,
+    definition: TextRange,
+    occurrences: Vec<TextRange>,
+}
+
+/// Occurrences of `name` in a scope's statements: names, parameters and
+/// function names; nested functions that bind it again are another scope.
+struct Occurrences<'a> {
+    name: &'a str,
+    out: Vec<(TextRange, bool)>,
+}
+
+impl<'b> Visitor<'b> for Occurrences<'_> {
+    fn visit_stmt(&mut self, stmt: &'b Stmt) {
+        if let Stmt::FunctionDef(f) = stmt {
+            if f.name.id.as_str() == self.name {
+                self.out.push((f.name.range, true));
+            }
+            let rebinds = f.parameters.iter().any(|p| p.name().id.as_str() == self.name);
+            if rebinds {
+                return;
+            }
+        }
+        walk_stmt(self, stmt);
+    }
+    fn visit_expr(&mut self, expr: &'b Expr) {
+        if let Expr::Name(n) = expr
+            && n.id.as_str() == self.name
+        {
+            self.out.push((n.range, n.ctx == ExprContext::Store));
+        }
+        walk_expr(self, expr);
+    }
+}
+
+fn local_symbol(a: &Analysis, offset: TextSize) -> Option<LocalSymbol> {
+    let pos = script_pos(a, offset)?;
+    let (word, range) = ident_at(pos.text, pos.offset)?;
+    if receiver_before(pos.text, range.start().into()).is_some() || pos.test.node(word).is_some() {
+        return None;
+    }
+    let script = a.scripts.get(pos.index)?.as_ref()?;
+    // The innermost function around the name that binds it, else the module.
+    let mut scope: (&[Stmt], Option<&ruff_python_ast::StmtFunctionDef>) = (&script.parsed.syntax().body, None);
+    loop {
+        let inner = scope.0.iter().find_map(|s| match s {
+            Stmt::FunctionDef(f) if f.range.contains(range.start()) => Some(f),
+            _ => None,
+        });
+        let Some(f) = inner else { break };
+        let binds = f.parameters.iter().any(|p| p.name().id.as_str() == word)
+            || crate::python::local_bindings(&f.body, pos.test, Generation::Newest).module.contains_key(word);
+        if binds {
+            scope = (&f.body, Some(f));
+        } else {
+            // Not bound there: look deeper only if a nested function binds it.
+            let nested = f.body.iter().any(|s| matches!(s, Stmt::FunctionDef(g) if g.range.contains(range.start())));
+            if !nested {
+                break;
+            }
+            scope = (&f.body, scope.1);
+        }
+    }
+    let mut v = Occurrences { name: word, out: Vec::new() };
+    if let Some(f) = scope.1 {
+        for p in f.parameters.iter().filter(|p| p.name().id.as_str() == word) {
+            v.out.push((p.name().range, true));
+        }
+    } else if !script.scope.module.contains_key(word) {
+        return None;
+    }
+    for s in scope.0 {
+        v.visit_stmt(s);
+    }
+    let definition = v.out.iter().find(|(_, store)| *store).map(|(r, _)| *r)?;
+    let mut occurrences: Vec<TextRange> = v.out.into_iter().map(|(r, _)| r).collect();
+    occurrences.sort_by_key(|r| r.start());
+    occurrences.dedup();
+    Some(LocalSymbol { test: pos.index, name: word.to_string(), definition, occurrences })
 }
 
 /// Python uses of `name` that refer to the global (not shadowed by an
@@ -91,9 +181,14 @@ fn python_uses(a: &Analysis, index: usize, py_name: &str) -> Vec<SourceRange> {
     v.out.into_iter().filter_map(|r| test.script.map.to_source(r)).collect()
 }
 
-/// Every use of the node under the cursor, its definition included.
+/// Every use of the node (or script-local name) under the cursor, its
+/// definition included.
 pub fn references(a: &Analysis, offset: TextSize) -> Vec<SourceRange> {
-    let Some((index, node)) = node_at(a, offset) else { return Vec::new() };
+    let Some((index, node)) = node_at(a, offset) else {
+        let Some(l) = local_symbol(a, offset) else { return Vec::new() };
+        let map = &a.file.tests[l.test].script.map;
+        return l.occurrences.iter().filter_map(|r| map.to_source(*r)).collect();
+    };
     let mut out = vec![SourceRange { file: FileId::Nix, range: node.name_range }];
     out.extend(python_uses(a, index, &node.py_name));
     if a.file.tests[index].nodes.len() == 1 && node.py_name != "machine" {
@@ -152,7 +247,13 @@ const PY_BUILTINS: &[&str] = &[
 /// What can be renamed at `offset`: the range of the name there and the
 /// text an editor pre-fills (the node's name as written on that side).
 pub fn prepare_rename(a: &Analysis, offset: TextSize) -> Option<(TextRange, String)> {
-    let (_, node) = node_at(a, offset)?;
+    let Some((_, node)) = node_at(a, offset) else {
+        let l = local_symbol(a, offset)?;
+        let pos = script_pos(a, offset)?;
+        let (_, range) = ident_at(pos.text, pos.offset)?;
+        let nix = pos.test.script.map.to_source(range).filter(|r| r.file == FileId::Nix)?;
+        return Some((nix.range, l.name));
+    };
     if node.name_range.contains_inclusive(offset) {
         return Some((node.name_range, node.name.clone()));
     }
@@ -197,7 +298,18 @@ pub fn host_name_in_strings(a: &Analysis, offset: TextSize, new_name: &str) -> V
 /// that is a keyword, a driver global or a builtin is refused: the node's
 /// global would hide it, or be hidden.
 pub fn rename(a: &Analysis, offset: TextSize, new_name: &str, g: Generation) -> Result<Vec<Edit>, String> {
-    let (index, node) = node_at(a, offset).ok_or("no node here to rename")?;
+    let Some((index, node)) = node_at(a, offset) else {
+        let l = local_symbol(a, offset).ok_or("nothing here to rename")?;
+        let valid = new_name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && new_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid || KEYWORDS.contains(&new_name) {
+            return Err(format!("`{new_name}` is not a Python name"));
+        }
+        let map = &a.file.tests[l.test].script.map;
+        let edits: Option<Vec<Edit>> =
+            l.occurrences.iter().map(|r| map.to_source(*r).map(|range| Edit { range, new_text: new_name.to_string() })).collect();
+        return edits.ok_or_else(|| "a use of the name is not plain text in the Nix file".to_string());
+    };
     let test = &a.file.tests[index];
     if new_name.is_empty() || new_name.contains(['.', '"', '$', '\\', '\n']) {
         return Err(format!("`{new_name}` cannot be a node name"));

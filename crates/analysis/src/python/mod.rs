@@ -6,7 +6,7 @@ pub mod checks;
 mod scope;
 
 pub use checks::{PyFinding, PyFix, check, replace_with};
-pub use scope::{MachineTy, ScriptScope, TestFunction, function_locals, machine_ty_of_node};
+pub use scope::{MachineTy, ScriptScope, TestFunction, function_locals, local_bindings, machine_ty_of_node};
 
 /// Python builtins a node name may hide.
 pub const BUILTINS: &[&str] = &[
