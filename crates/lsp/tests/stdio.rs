@@ -251,6 +251,8 @@ fn completion_only_where_it_means_something() {
     // `.` after a machine: its members, documentation inline (no resolve support).
     let members = complete(&mut c, 11, 11, Some("."));
     assert!(labels(&members).contains(&"wait_for_unit".to_string()));
+    assert!(labels(&members).contains(&"name".to_string()));
+    assert!(!labels(&members).iter().any(|l| ["process", "qmp_client", "callbacks", "logger"].contains(&l.as_str())), "internal fields");
     assert!(members.iter().all(|i| i.get("documentation").is_some() || i["label"].as_str().unwrap().starts_with('_')));
     // `,` in a call: keyword arguments first, not the parameter given by position.
     let args = complete(&mut c, 9, 30, Some(","));

@@ -206,7 +206,7 @@ fn script_completions(
     let mut items = Vec::new();
     if let Some(recv) = receiver_before(text, start) {
         if let Some(ty) = receiver_ty(a, pos.test, pos.index, recv, g) {
-            for m in members_of(&ty, g) {
+            for m in members_of(&ty, g).iter().filter(|m| !internal_field(m)) {
                 items.push(member_item(m, g, replace));
             }
         }
@@ -276,6 +276,16 @@ fn script_completions(
         }
     }
     filter(items, prefix)
+}
+
+/// A machine's attribute that is the driver's own business (its process,
+/// sockets, threads, paths of its sockets): hover and the checks know them,
+/// completion does not offer them. Methods are all offered.
+fn internal_field(m: &crate::driver_api::Member) -> bool {
+    use crate::driver_api::Class;
+    const PUBLIC: &[&str] =
+        &["name", "out_dir", "tmp_dir", "state_dir", "shared_dir", "booted", "connected", "full_console_log", "efi_vars"];
+    m.kind == MemberKind::Attribute && matches!(m.class, Class::Base | Class::Qemu | Class::Nspawn) && !PUBLIC.contains(&m.name.as_str())
 }
 
 fn filter(mut items: Vec<CompletionItem>, prefix: &str) -> Vec<CompletionItem> {
