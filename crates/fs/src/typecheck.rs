@@ -27,10 +27,22 @@ pub fn file_index(name: &str) -> Option<usize> {
 }
 
 /// What was written for ty: the prepared scripts (file `k` holds the `k`-th,
-/// with the index of its analysis) and the arguments that check the folder.
+/// with the index of its analysis), and how to check the folder.
 pub struct Workspace {
     pub prepared: Vec<(usize, Prepared)>,
-    pub args: Vec<OsString>,
+    dir: PathBuf,
+    args: Vec<OsString>,
+}
+
+impl Workspace {
+    /// `ty check` of the folder, in the folder, with nothing of the caller's
+    /// environment that would point ty elsewhere (a virtualenv, a config
+    /// file, another output format).
+    pub fn command(&self, ty: &Path) -> std::process::Command {
+        let mut c = std::process::Command::new(ty);
+        c.args(&self.args).current_dir(&self.dir).env_remove("VIRTUAL_ENV").env_remove("TY_CONFIG_FILE").env_remove("TY_OUTPUT_FORMAT");
+        c
+    }
 }
 
 /// Writes the prelude and the prepared scripts of `analyses` into `dir`.
@@ -54,5 +66,5 @@ pub fn write_workspace<'a>(dir: &Path, config: &Config, analyses: impl IntoItera
         args.extend([OsString::from("--extra-search-path"), src.as_os_str().to_owned()]);
     }
     args.extend([OsString::from("--project"), dir.as_os_str().to_owned(), dir.as_os_str().to_owned()]);
-    Ok(Workspace { prepared, args })
+    Ok(Workspace { prepared, dir: dir.to_path_buf(), args })
 }

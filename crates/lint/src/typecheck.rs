@@ -39,19 +39,12 @@ pub fn check(outcomes: &mut [Outcome], ty: &Path, config: &Config) -> Result<usi
             _ => None,
         })
         .collect();
-    let nixos_test_fs::typecheck::Workspace { prepared, args } =
-        nixos_test_fs::typecheck::write_workspace(dir.path(), config, analysed.iter().map(|(_, a)| *a))?;
+    let workspace = nixos_test_fs::typecheck::write_workspace(dir.path(), config, analysed.iter().map(|(_, a)| *a))?;
+    let prepared = &workspace.prepared;
     if prepared.is_empty() {
         return Ok(0);
     }
-    let out = Command::new(ty)
-        .args(&args)
-        .current_dir(dir.path())
-        .env_remove("VIRTUAL_ENV")
-        .env_remove("TY_CONFIG_FILE")
-        .env_remove("TY_OUTPUT_FORMAT")
-        .output()
-        .with_context(|| format!("cannot run {}", ty.display()))?;
+    let out = workspace.command(ty).output().with_context(|| format!("cannot run {}", ty.display()))?;
     if !out.status.success() {
         bail!("{} failed ({}): {}", ty.display(), out.status, String::from_utf8_lossy(&out.stderr).trim());
     }

@@ -55,10 +55,9 @@ struct Inner {
     session: RwLock<Session>,
     /// Failures of the last run of each file, shown beside the lint findings.
     run_failures: DashMap<Uri, Vec<Diagnostic>>,
-    /// Runs in progress: progress token → runner PID (for cancellation).
-    runs: DashMap<String, u32>,
-    /// Runs in progress by test (file, attr, function) → runner PID.
-    running_tests: DashMap<String, u32>,
+    /// Runs in progress: progress token → runner (for cancellation, and
+    /// for one run per test at a time).
+    runs: DashMap<String, RunningTest>,
     /// `shutdown` was received (then `exit` ends the process with 0).
     shut_down: std::sync::atomic::AtomicBool,
     /// The build's type check (opt-in), and its findings per document
@@ -71,6 +70,13 @@ struct Inner {
     ty_missing_told: std::sync::atomic::AtomicBool,
     /// `ty --version` of the ty in use, once known (shown in hover).
     ty_version: std::sync::OnceLock<String>,
+}
+
+/// A run in progress: the runner's PID and the test it runs.
+struct RunningTest {
+    pid: u32,
+    /// File, attribute and function, as the lens names them.
+    test: String,
 }
 
 /// The runner of one run. However the run ends on the server's side (the
@@ -143,7 +149,6 @@ impl Backend {
             }),
             run_failures: DashMap::new(),
             runs: DashMap::new(),
-            running_tests: DashMap::new(),
             shut_down: std::sync::atomic::AtomicBool::new(false),
             typecheck: TypeChecker::new().map_err(|e| tracing::warn!("no type check: {e}")).ok(),
             ty_found: DashMap::new(),
@@ -249,7 +254,7 @@ impl Backend {
     /// VMs) and waits up to `wait` for them to end.
     pub async fn stop_runs(&self, wait: Duration) {
         for r in self.0.runs.iter() {
-            interrupt(*r.value());
+            interrupt(r.pid);
         }
         let deadline = tokio::time::Instant::now() + wait;
         while !self.0.runs.is_empty() && tokio::time::Instant::now() < deadline {
@@ -427,7 +432,7 @@ impl Backend {
         attr: Option<String>,
         function: Option<String>,
         token: Option<ProgressToken>,
-        test_key: Option<String>,
+        test_key: String,
     ) -> Result<Value> {
         use tokio::io::AsyncBufReadExt;
         let what = function.clone().unwrap_or_else(|| "all tests".into());
@@ -461,10 +466,7 @@ impl Backend {
             }
         };
         let key = token_key(&token);
-        self.0.runs.insert(key.clone(), guard.pid);
-        if let Some(t) = &test_key {
-            self.0.running_tests.insert(t.clone(), guard.pid);
-        }
+        self.0.runs.insert(key.clone(), RunningTest { pid: guard.pid, test: test_key });
         let progress = self.0.client.progress(token, format!("Running {what}")).with_cancel_button().begin().await;
         let uri = convert::uri_of_path(&file);
         if let Some(u) = &uri {
@@ -508,9 +510,6 @@ impl Backend {
         let _ = child.wait().await;
         guard.finished = true;
         self.0.runs.remove(&key);
-        if let Some(t) = &test_key {
-            self.0.running_tests.remove(t);
-        }
         summary.push_str(&format!(" (logs and screenshots: {})", out.display()));
         progress.finish_with_message(summary.clone()).await;
         let kind = if code == 0 { MessageType::INFO } else { MessageType::ERROR };
@@ -528,7 +527,7 @@ impl Backend {
     /// `window/workDoneProgress/cancel`: the user cancelled a run.
     pub async fn cancel_run(&self, params: WorkDoneProgressCancelParams) {
         // SIGINT: the runner stops the driver and every VM cleanly.
-        if let Some(pid) = self.0.runs.get(&token_key(&params.token)).map(|r| *r.value()) {
+        if let Some(pid) = self.0.runs.get(&token_key(&params.token)).map(|r| r.pid) {
             interrupt(pid);
         }
     }
@@ -976,7 +975,8 @@ impl LanguageServer for Backend {
                 // One run per test at a time: a second click offers to
                 // cancel the running one and start again.
                 let test_key = format!("{file}\0{}\0{}", attr.as_deref().unwrap_or(""), function.as_deref().unwrap_or(""));
-                if let Some(pid) = self.0.running_tests.get(&test_key).map(|p| *p) {
+                let running = |key: &str| self.0.runs.iter().find(|r| r.test == key).map(|r| r.pid);
+                if let Some(pid) = running(&test_key) {
                     let restart = MessageActionItem { title: "Cancel and restart".into(), properties: Default::default() };
                     let keep = MessageActionItem { title: "Keep it running".into(), properties: Default::default() };
                     let answer = self
@@ -991,12 +991,12 @@ impl LanguageServer for Backend {
                     }
                     interrupt(pid);
                     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-                    while self.0.running_tests.contains_key(&test_key) && tokio::time::Instant::now() < deadline {
+                    while running(&test_key).is_some() && tokio::time::Instant::now() < deadline {
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                 }
                 let token = params.work_done_progress_params.work_done_token;
-                self.run_tests(runner, file, attr, function, token, Some(test_key)).await.map(Some)
+                self.run_tests(runner, file, attr, function, token, test_key).await.map(Some)
             }
         }
     }

@@ -37,24 +37,18 @@ impl TypeChecker {
 
     async fn check_in(&self, dir: &Path, a: &Arc<Analysis>, config: &Arc<Config>, ty: &Path) -> Result<Vec<Diagnostic>, String> {
         let (dir2, a2, config2) = (dir.to_path_buf(), a.clone(), config.clone());
-        let nixos_test_fs::typecheck::Workspace { prepared, args } = tokio::task::spawn_blocking(move || {
+        let workspace = tokio::task::spawn_blocking(move || {
             std::fs::create_dir_all(&dir2)?;
             nixos_test_fs::typecheck::write_workspace(&dir2, &config2, [&*a2])
         })
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
+        let prepared = &workspace.prepared;
         if prepared.is_empty() {
             return Ok(Vec::new());
         }
-        let run = tokio::process::Command::new(ty)
-            .args(&args)
-            .current_dir(dir)
-            .env_remove("VIRTUAL_ENV")
-            .env_remove("TY_CONFIG_FILE")
-            .env_remove("TY_OUTPUT_FORMAT")
-            .kill_on_drop(true)
-            .output();
+        let run = tokio::process::Command::from(workspace.command(ty)).kill_on_drop(true).output();
         let out = tokio::time::timeout(TIMEOUT, run)
             .await
             .map_err(|_| format!("{} took longer than {} s", ty.display(), TIMEOUT.as_secs()))?

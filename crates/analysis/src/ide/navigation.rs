@@ -204,46 +204,6 @@ fn valid_nix_ident(s: &str) -> bool {
         && !matches!(s, "if" | "then" | "else" | "let" | "in" | "rec" | "with" | "inherit" | "assert" | "or")
 }
 
-/// Builtins a node name must not hide (besides `python::is_python_builtin`).
-const PY_BUILTINS: &[&str] = &[
-    "abs",
-    "all",
-    "any",
-    "bytes",
-    "callable",
-    "chr",
-    "enumerate",
-    "eval",
-    "exec",
-    "filter",
-    "format",
-    "getattr",
-    "hasattr",
-    "hash",
-    "id",
-    "input",
-    "isinstance",
-    "iter",
-    "map",
-    "max",
-    "min",
-    "next",
-    "ord",
-    "pow",
-    "repr",
-    "reversed",
-    "round",
-    "setattr",
-    "sorted",
-    "sum",
-    "vars",
-    "zip",
-    "Exception",
-    "None",
-    "True",
-    "False",
-];
-
 /// What can be renamed at `offset`: the range of the name there and the
 /// text an editor pre-fills (the node's name as written on that side).
 pub fn prepare_rename(a: &Analysis, offset: TextSize) -> Option<(TextRange, String)> {
@@ -321,7 +281,7 @@ pub fn rename(a: &Analysis, offset: TextSize, new_name: &str, g: Generation) -> 
     if DriverApi::get().global(&py, g).is_some() {
         return Err(format!("`{py}` is a global of the test driver; a node of that name would hide it"));
     }
-    if crate::python::is_python_builtin(&py) || PY_BUILTINS.contains(&py.as_str()) {
+    if crate::python::is_python_builtin(&py) {
         return Err(format!("`{py}` is a Python builtin; a node of that name would hide it"));
     }
     if let Some(other) = test.nodes.iter().find(|n| n.py_name == py && n.name != node.name) {

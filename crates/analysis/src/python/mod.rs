@@ -121,35 +121,73 @@ pub fn is_vlan_name(name: &str) -> bool {
     name.strip_prefix("vlan").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Python's builtins, which no node can be taken for.
+/// Python's builtins (and the modules scripts use most), which no node can
+/// be taken for and no node may hide.
+const PYTHON_BUILTINS: &[&str] = &[
+    "print",
+    "str",
+    "int",
+    "float",
+    "bool",
+    "list",
+    "dict",
+    "set",
+    "tuple",
+    "len",
+    "range",
+    "open",
+    "object",
+    "type",
+    "super",
+    "self",
+    "cls",
+    "os",
+    "sys",
+    "re",
+    "json",
+    "time",
+    "subprocess",
+    "shutil",
+    "tempfile",
+    "pathlib",
+    "abs",
+    "all",
+    "any",
+    "bytes",
+    "callable",
+    "chr",
+    "enumerate",
+    "eval",
+    "exec",
+    "filter",
+    "format",
+    "getattr",
+    "hasattr",
+    "hash",
+    "id",
+    "input",
+    "isinstance",
+    "iter",
+    "map",
+    "max",
+    "min",
+    "next",
+    "ord",
+    "pow",
+    "repr",
+    "reversed",
+    "round",
+    "setattr",
+    "sorted",
+    "sum",
+    "vars",
+    "zip",
+    "Exception",
+    "None",
+    "True",
+    "False",
+];
+
 pub fn is_python_builtin(name: &str) -> bool {
-    matches!(
-        name,
-        "print"
-            | "str"
-            | "int"
-            | "float"
-            | "bool"
-            | "list"
-            | "dict"
-            | "set"
-            | "tuple"
-            | "len"
-            | "range"
-            | "open"
-            | "object"
-            | "type"
-            | "super"
-            | "self"
-            | "cls"
-            | "os"
-            | "sys"
-            | "re"
-            | "json"
-            | "time"
-            | "subprocess"
-            | "shutil"
-            | "tempfile"
-            | "pathlib"
-    )
+    PYTHON_BUILTINS.contains(&name)
 }
