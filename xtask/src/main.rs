@@ -149,8 +149,15 @@ pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
 }
 
+const USAGE: &str = "usage: cargo xtask <setup|test|ci|bench|fuzz [CASES]|e2e|codegen>";
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    dispatch(&args)
+}
+
+/// Runs the task `args[0]`; an unknown task is an error (exit status 1).
+fn dispatch(args: &[String]) -> Result<()> {
     let task = args.first().map(String::as_str).unwrap_or("help");
     match task {
         "setup" => setup(),
@@ -174,10 +181,21 @@ fn main() -> Result<()> {
         }
         "e2e" => run(cargo().args(["test", "-p", "nixos-test-lsp", "--test", "neovim"]).env("NVIM", tools_dir().join("venv/bin/nvim"))),
         "bench" => bench::run_benches(&args[1..]),
+        // The docs generated from the code (rules' doc comments → docs/rules.md
+        // and the README's table); their tests fail when they are stale.
+        "codegen" => run(cargo().args(["test", "-p", "nixos-test-analysis", "--test", "generated_docs"]).env("UPDATE_GENERATED", "1")),
         "help" | "--help" | "-h" => {
-            eprintln!("usage: cargo xtask <setup|test|ci|bench|fuzz [CASES]|e2e>");
+            eprintln!("{USAGE}");
             Ok(())
         }
-        other => bail!("unknown task `{other}`; usage: cargo xtask <setup|test|ci|bench|fuzz [CASES]|e2e>"),
+        other => bail!("unknown task `{other}`; {USAGE}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_unknown_task_fails() {
+        assert!(super::dispatch(&["no-such-task".to_string()]).is_err());
     }
 }

@@ -9,14 +9,13 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::diagnostics::{Diagnostic, Edit, Fix, Severity};
+use crate::diagnostics::{Diagnostic, Edit, Fix};
 use crate::driver_api::{DriverApi, Generation};
 use crate::line_index::LineIndex;
-use crate::nix::{FileLoader, HOLE_PREFIX, ScriptStatus, TestDef, TestFile};
-use crate::python::{self, PyFinding, PyFix, ScriptScope, is_vlan_name, replace_with};
-use crate::rules::{self, RuleSelection, ruff::RuffFinding};
-use crate::source_map::{FileId, SegmentKind, SourceRange};
-use crate::suggest::suggest;
+use crate::nix::{FileLoader, ScriptStatus, TestDef, TestFile};
+use crate::python::{self, ScriptScope};
+use crate::rules::{self, Code, Finding, PyFix, Rule, RuleSelection, policy};
+use crate::source_map::{FileId, Quoting, SegmentKind, SourceRange};
 
 /// Settings of a run: the configuration file's `[tool]`-less keys.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
@@ -174,27 +173,19 @@ fn run(path: &str, source: &str, loader: &dyn FileLoader, config: &Config, mode:
     let mut diagnostics = Vec::new();
     let sel = &config.settings.rules;
     for (message, range) in &file.syntax_errors {
-        push_nix(&mut diagnostics, sel, "NT003", Severity::Error, format!("Nix syntax error: {message}"), *range, None);
+        push_nix(&mut diagnostics, sel, Rule::NixSyntaxError, format!("Nix syntax error: {message}"), *range, None);
     }
     if let Some(why) = &file.too_deep {
         let msg = format!("the file is nested too deeply to analyse ({why}); it is not checked");
-        push_nix(&mut diagnostics, sel, "NT002", Severity::Info, msg, TextRange::default(), None);
+        push_nix(&mut diagnostics, sel, Rule::ScriptNotStatic, msg, TextRange::default(), None);
     }
     let mut scripts = Vec::with_capacity(file.tests.len());
     for (i, test) in file.tests.iter().enumerate() {
         let before = diagnostics.len();
-        for (code, node, message) in python::checks::node_name_findings(test, config.generation()) {
-            push_nix(
-                &mut diagnostics,
-                sel,
-                code,
-                rules::rule(code).map_or(Severity::Error, |r| r.severity),
-                message,
-                node.name_range,
-                Some(i),
-            );
+        for (rule, node, message) in rules::names::node_name_findings(test, config.generation()) {
+            push_nix(&mut diagnostics, sel, rule, message, node.name_range, Some(i));
         }
-        scripts.push(check_script(test, i, config, mode, &mut diagnostics));
+        scripts.push(check_script(source, test, i, config, mode, &mut diagnostics));
         for d in &mut diagnostics[before..] {
             d.test = Some(i);
         }
@@ -203,19 +194,13 @@ fn run(path: &str, source: &str, loader: &dyn FileLoader, config: &Config, mode:
     Analysis { path: path.to_string(), source: source.to_string(), file, scripts, diagnostics, lines: OnceLock::new() }
 }
 
-fn push_nix(
-    out: &mut Vec<Diagnostic>,
-    sel: &RuleSelection,
-    code: &str,
-    severity: Severity,
-    message: String,
-    range: TextRange,
-    test: Option<usize>,
-) {
-    if sel.enabled(code) {
+/// A finding on the Nix side (the file, its nodes, its script's extraction),
+/// with the rule's default severity.
+fn push_nix(out: &mut Vec<Diagnostic>, sel: &RuleSelection, rule: Rule, message: String, range: TextRange, test: Option<usize>) {
+    if sel.enabled(rule.code()) {
         out.push(Diagnostic {
-            code: code.to_string(),
-            severity,
+            code: rule.code().to_string(),
+            severity: rule.info().severity,
             message,
             range: SourceRange { file: FileId::Nix, range },
             py_range: None,
@@ -230,26 +215,26 @@ pub fn parse_script(text: &str, python: PythonVersion) -> Option<Parsed<ModModul
     parse_unchecked(text, ParseOptions::from(Mode::Module).with_target_version(python)).try_into_module()
 }
 
-fn check_script(test: &TestDef, index: usize, config: &Config, mode: RunMode, out: &mut Vec<Diagnostic>) -> Option<Script> {
+fn check_script(source: &str, test: &TestDef, index: usize, config: &Config, mode: RunMode, out: &mut Vec<Diagnostic>) -> Option<Script> {
     let sel = &config.settings.rules;
     let script = &test.script;
     match &script.status {
         ScriptStatus::Unknown(reason, range) => {
             let msg = format!("testScript of `{}` is not statically known: {reason}; it is not checked", test.label());
-            push_nix(out, sel, "NT002", Severity::Info, msg, *range, Some(index));
+            push_nix(out, sel, Rule::ScriptNotStatic, msg, *range, Some(index));
             return None;
         }
         ScriptStatus::Partial(parts) => {
             for (reason, range) in parts {
                 let msg = format!("part of the testScript is not statically known: {reason}; names it may define are not checked");
-                push_nix(out, sel, "NT002", Severity::Info, msg, *range, Some(index));
+                push_nix(out, sel, Rule::ScriptNotStatic, msg, *range, Some(index));
             }
         }
         ScriptStatus::Known => {}
     }
     if let Some(reason) = &test.nodes_open {
         let msg = format!("the nodes of `{}` are not all statically known ({reason}); undefined names are not checked", test.label());
-        push_nix(out, sel, "NT002", Severity::Info, msg, test.script_key, Some(index));
+        push_nix(out, sel, Rule::ScriptNotStatic, msg, test.script_key, Some(index));
     }
     // ruff's parser grows its own stack, so parsing is safe at any depth;
     // what comes after (visitors, freeing the tree) is not: the parser's
@@ -257,7 +242,7 @@ fn check_script(test: &TestDef, index: usize, config: &Config, mode: RunMode, ou
     let parsed = parse_script(&script.text, config.python())?;
     if let Some(why) = crate::limits::python_too_deep(script.text.len(), parsed.tokens()) {
         let msg = format!("testScript of `{}` is nested too deeply to analyse ({why}); it is not checked", test.label());
-        push_nix(out, sel, "NT002", Severity::Info, msg, script.value_range, Some(index));
+        push_nix(out, sel, Rule::ScriptNotStatic, msg, script.value_range, Some(index));
         crate::limits::drop_deep(parsed, script.text.len());
         return None;
     }
@@ -279,160 +264,44 @@ fn check_script(test: &TestDef, index: usize, config: &Config, mode: RunMode, ou
         builtins.push("machine".into());
     }
     let partial = matches!(script.status, ScriptStatus::Partial(_));
-    let ours = python::check(parsed.syntax(), &script.text, test, &scope, g);
+    let ours = rules::checker::check(parsed.syntax(), &script.text, test, &scope, g);
     // The IDE keeps the tree; the CLI hands it to ruff without a copy.
     let (ruff_input, kept) = if mode == RunMode::Full { (parsed.clone(), Some(parsed)) } else { (parsed, None) };
     let ruff = rules::ruff::check(&script.text, ruff_input, &config.ruff_rules, builtins);
-    let mut findings: Vec<Finding> = Vec::new();
-    let duplicate_tests: Vec<TextRange> = ours.iter().filter(|f| f.code == "NT302").map(|f| f.range).collect();
-    for f in ruff {
-        if let Some(item) = from_ruff(f, test, &scope, &locals, &script.text, partial, &duplicate_tests, sel) {
-            findings.push(item);
-        }
-    }
-    for PyFinding { code, message, range, fix, likely } in ours {
-        let mut severity = rules::rule(code).map_or(Severity::Error, |r| r.severity);
-        if likely {
-            severity = severity.min(Severity::Warning);
-        }
-        if code == "NT205" && test.options.skip_type_check {
-            severity = Severity::Warning;
-        }
-        findings.push((code.to_string(), severity, message, range, fix));
-    }
+    let duplicate_tests: Vec<TextRange> =
+        ours.iter().filter(|f| f.code == Code::Nt(Rule::DuplicateTestFunction)).map(|f| f.range).collect();
+    let translation = rules::ruff::Translation {
+        test,
+        scope: &scope,
+        locals: &locals,
+        text: &script.text,
+        partial,
+        duplicate_tests: &duplicate_tests,
+        selection: sel,
+    };
+    let mut findings: Vec<Finding> = ruff.into_iter().filter_map(|f| rules::ruff::translate(f, &translation)).collect();
+    findings.extend(ours);
     // A definition in both branches of `if c then ''…'' else ''…''` is no
     // redefinition: the branches are checked one after the other.
     let in_else = |r: TextRange| script.else_branches.iter().any(|b| b.contains_range(r));
-    findings.retain(|f| !(matches!(f.0.as_str(), "F811" | "NT302") && in_else(f.3)));
+    findings.retain(|f| !(matches!(f.code.as_str(), "F811" | "NT302") && in_else(f.range)));
     if let Some((at, message)) = bracket {
         let line_start = TextSize::try_from(script.text[..usize::from(at.start())].rfind('\n').map_or(0, |i| i + 1)).unwrap_or_default();
-        findings.retain(|f| f.3.start() < line_start);
-        findings.push(("NT001".into(), Severity::Error, format!("Python syntax error: {message}"), at, None));
+        findings.retain(|f| f.range.start() < line_start);
+        findings.push(Finding::new(Rule::PythonSyntaxError, at, format!("Python syntax error: {message}")));
     }
-    for (code, mut severity, message, range, fix) in findings {
-        if !sel.enabled(&code) || noqa(&script.text, range.start(), &code) {
+    let cx = policy::Context { options: &test.options, partial };
+    for Finding { code, message, range, fix, certainty } in findings {
+        let code_str = code.as_str();
+        if !sel.enabled(code_str) || noqa(&script.text, range.start(), code_str) {
             continue;
         }
-        if test.options.skip_lint && !code.starts_with("NT") && severity == Severity::Error {
-            severity = Severity::Warning;
-        }
+        let severity = policy::severity(&code, certainty, cx);
         let Some(src) = script.map.to_source(range) else { continue };
-        let fix = fix.and_then(|(title, edits)| map_fix(test, title, edits));
-        out.push(Diagnostic { code, severity, message, range: src, py_range: Some(range), test: Some(index), fix });
+        let fix = fix.and_then(|f| map_fix(test, source, f));
+        out.push(Diagnostic { code: code_str.to_string(), severity, message, range: src, py_range: Some(range), test: Some(index), fix });
     }
     kept.map(|parsed| Script { parsed, scope })
-}
-
-/// Code, severity, message, Python range, fix.
-type Finding = (String, Severity, String, TextRange, Option<PyFix>);
-
-/// Turns a ruff finding into ours: syntax errors become `NT001`, an
-/// undefined name close to a known one becomes `NT101` (once, with the
-/// suggestion), `machine` without an alias becomes `NT401`.
-#[allow(clippy::too_many_arguments)]
-fn from_ruff(
-    f: RuffFinding,
-    test: &TestDef,
-    scope: &ScriptScope,
-    locals: &[(TextRange, Vec<String>)],
-    text: &str,
-    partial: bool,
-    dups: &[TextRange],
-    sel: &RuleSelection,
-) -> Option<Finding> {
-    let Some(code) = f.code else {
-        return Some(("NT001".into(), Severity::Error, format!("Python syntax error: {}", f.message), f.range, None));
-    };
-    let open = test.nodes_open.is_some();
-    match code.as_str() {
-        "F821" => {
-            let name = text.get(f.range.start().into()..f.range.end().into()).unwrap_or_default();
-            if name.contains(HOLE_PREFIX) || is_vlan_name(name) {
-                return None;
-            }
-            let uncertain = partial || open;
-            if name == "machine" && !uncertain {
-                let vms: Vec<&str> = test.nodes.iter().filter(|n| n.kind == crate::nix::NodeKind::Vm).map(|n| n.py_name.as_str()).collect();
-                let all: Vec<&str> = test.nodes.iter().map(|n| n.py_name.as_str()).collect();
-                let fix = (vms.len() == 1).then(|| replace_with(f.range, vms[0]));
-                let msg = format!(
-                    "there is no `machine` here: the implicit alias is deprecated and exists only with exactly one machine, and this test has {} ({}); name the node",
-                    all.len(),
-                    all.join(", ")
-                );
-                return Some(("NT401".into(), Severity::Error, msg, f.range, fix));
-            }
-            let api = DriverApi::get();
-            let mut candidates: Vec<&str> = test.nodes.iter().map(|n| n.py_name.as_str()).collect();
-            // Presumed nodes (nodes not all known): a presumed node is a typo
-            // only of one used more often (or of the conventional `machine`).
-            let uses = scope.inferred_machines.get(name).copied();
-            candidates.extend(
-                scope
-                    .inferred_machines
-                    .iter()
-                    .filter(|(k, n)| uses.is_none_or(|u| **n > u || (**n == u && k.as_str() == "machine")))
-                    .map(|(k, _)| k.as_str()),
-            );
-            if uses.is_some() || receives_machine_member(text, f.range.end()) {
-                // `machne.succeed(...)`: the receiver of a Machine method is
-                // a machine, so only machines are candidates (not `machines`).
-                candidates.extend(scope.module.iter().filter(|(_, ty)| ty.is_some()).map(|(n, _)| n.as_str()));
-                let alias = test.node("machine").is_none() && test.nodes.len() == 1;
-                if alias || (open && uses.is_some()) {
-                    candidates.push("machine");
-                }
-            } else {
-                // Driver globals, but not the classes (`Machine` is no typo fix for `machine`).
-                candidates.extend(
-                    api.members()
-                        .iter()
-                        .filter(|m| m.class == crate::driver_api::Class::Global && !m.ty.starts_with("type["))
-                        .map(|m| m.name.as_str()),
-                );
-                candidates.extend(scope.module.keys().map(String::as_str));
-                // Names bound in the functions around the use.
-                for (_, names) in locals.iter().filter(|(r, _)| r.contains_range(f.range)) {
-                    candidates.extend(names.iter().map(String::as_str));
-                }
-            }
-            let suggestion = suggest(name, candidates).filter(|_| sel.enabled("NT101"));
-            if uncertain {
-                // Not certainly undefined: what is not statically known may
-                // define it. A near miss of a known name is still most
-                // likely a typo: a warning with the suggestion.
-                let s = suggestion?;
-                let why = if open { "the nodes not known statically" } else { "the part of the script not known statically" };
-                let msg = format!("undefined name `{name}`, unless {why} define it; did you mean `{s}`?");
-                return Some(("NT101".into(), Severity::Warning, msg, f.range, Some(replace_with(f.range, s))));
-            }
-            if let Some(s) = suggestion {
-                let fix = Some(replace_with(f.range, s));
-                return Some(("NT101".into(), Severity::Error, format!("undefined name `{name}`; did you mean `{s}`?"), f.range, fix));
-            }
-            Some((code, Severity::Error, f.message, f.range, None))
-        }
-        "F811" if dups.iter().any(|d| d.intersect(f.range).is_some()) => None,
-        // A `${…}` inside the f-string may well bring braces: placeholders.
-        "F541" if test.script.map.holes().any(|h| h.py.intersect(f.range).is_some()) => None,
-        _ => {
-            let severity = if partial && matches!(code.as_str(), "F401" | "F811" | "F841") { Severity::Warning } else { Severity::Error };
-            Some((code, severity, f.message, f.range, f.fix))
-        }
-    }
-}
-
-/// Whether the name ending at `end` is the receiver of a Machine member
-/// (`name.succeed`), whatever the generation.
-fn receives_machine_member(text: &str, end: TextSize) -> bool {
-    let Some(rest) = text.get(usize::from(end)..).and_then(|r| r.strip_prefix('.')) else { return false };
-    let attr: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-    let api = DriverApi::get();
-    Generation::ALL.iter().any(|g| {
-        [crate::driver_api::Class::Qemu, crate::driver_api::Class::Nspawn]
-            .iter()
-            .any(|c| api.machine_members(*c, *g).iter().any(|m| m.name == attr))
-    })
 }
 
 /// `# noqa` or `# noqa: CODE, ...` on the line of `at` (ruff handles its
@@ -457,20 +326,34 @@ pub fn noqa(text: &str, at: TextSize, code: &str) -> bool {
 
 /// Maps a fix's Python edits into the Nix source; `None` if an edit would
 /// touch an escape or a hole, cross files, or need escaping in the kind of
-/// string it lands in (quotes are fine in `''...''`, not in `"..."`).
-fn map_fix(test: &TestDef, title: String, edits: Vec<(TextRange, String)>) -> Option<Fix> {
+/// string it lands in (quotes are fine in `''...''`, not in `"..."`). A
+/// line an edit adds gets the indentation of the Nix line it lands on, so
+/// that `''…''`'s dedent strips it again.
+fn map_fix(test: &TestDef, source: &str, PyFix { title, edits }: PyFix) -> Option<Fix> {
     let map = &test.script.map;
     let mut out = Vec::new();
-    for (range, new_text) in edits {
+    for (range, mut new_text) in edits {
         let touched =
             map.segments().iter().filter(|s| s.py.intersect(range).is_some_and(|r| !r.is_empty()) || s.py.contains(range.start()));
         if touched.clone().any(|s| s.kind != SegmentKind::Verbatim || !s.quoting.accepts(&new_text)) {
             return None;
         }
+        let indented = touched.clone().any(|s| s.quoting == Quoting::Indented);
         let (file, start) = map.to_source_offset(range.start())?;
         let (end_file, end) = map.to_source_offset(range.end())?;
         if file != end_file || end < start {
             return None;
+        }
+        if file == FileId::Nix && new_text.contains('\n') {
+            let at = usize::from(start).min(source.len());
+            let indent = &source[source[..at].rfind('\n').map_or(0, |i| i + 1)..at];
+            if indent.chars().all(|c| c == ' ') {
+                new_text = new_text.replace('\n', &format!("\n{indent}"));
+            } else if indented {
+                // A line starting mid-line would be unindented: the dedent
+                // of the whole string would change.
+                return None;
+            }
         }
         out.push(Edit { range: SourceRange { file, range: TextRange::new(start, end) }, new_text });
     }

@@ -23,6 +23,16 @@ impl Severity {
     }
 }
 
+/// How editors draw a diagnostic beyond its severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tag {
+    /// Deprecated API: struck through.
+    Deprecated,
+    /// Unused code: dimmed.
+    Unnecessary,
+}
+
 /// One text replacement in a source file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Edit {

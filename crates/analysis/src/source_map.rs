@@ -36,14 +36,14 @@ pub enum Quoting {
 }
 
 impl Quoting {
-    /// Whether `text` can be written into such a source as it is.
+    /// Whether `text` can be written into such a source as it is (new
+    /// lines in `''…''` need the indentation of their place as well).
     pub fn accepts(self, text: &str) -> bool {
-        !text.contains('\n')
-            && match self {
-                Quoting::Indented => !text.contains("''") && !text.contains("${") && !text.ends_with('\'') && !text.ends_with('$'),
-                Quoting::Quoted => !text.contains(['"', '\\']) && !text.contains("${") && !text.ends_with('$'),
-                Quoting::Raw => true,
-            }
+        match self {
+            Quoting::Indented => !text.contains("''") && !text.contains("${") && !text.ends_with('\'') && !text.ends_with('$'),
+            Quoting::Quoted => !text.contains(['"', '\\']) && !text.contains("${") && !text.ends_with('$'),
+            Quoting::Raw => true,
+        }
     }
 }
 
@@ -188,6 +188,7 @@ mod tests {
         assert!(!Quoting::Quoted.accepts("\"true\"") && !Quoting::Quoted.accepts("a\\b"));
         assert!(Quoting::Quoted.accepts("'true'"));
         assert!(Quoting::Raw.accepts("anything \" ' ${}"));
-        assert!(!Quoting::Raw.accepts("two\nlines"));
+        // New lines are fine (their indentation is map_fix's business).
+        assert!(Quoting::Raw.accepts("two\nlines") && Quoting::Indented.accepts("two\nlines"));
     }
 }

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use nixos_test_analysis::diagnostics::{Diagnostic as ADiag, Edit, Severity};
+use nixos_test_analysis::diagnostics::{Diagnostic as ADiag, Edit, Severity, Tag};
 use nixos_test_analysis::ide;
 use nixos_test_analysis::line_index::{Encoding, LineIndex};
 use nixos_test_analysis::source_map::{FileId, SourceRange, TextRange, TextSize};
@@ -71,14 +71,13 @@ fn diagnostic(d: &ADiag, lines: &Lines<'_>) -> lsp::Diagnostic {
         source: Some("nixos-test".into()),
         message: d.message.clone(),
         // Editors strike deprecated API through and dim what is unused.
-        tags: if d.code.starts_with("NT40") || d.code == "ty:deprecated" {
-            Some(vec![lsp::DiagnosticTag::DEPRECATED])
-        } else if matches!(d.code.as_str(), "F401" | "F841" | "F811") {
-            Some(vec![lsp::DiagnosticTag::UNNECESSARY])
-        } else {
-            None
-        },
-        data: rules::rule(&d.code).map(|r| serde_json::json!({ "rule": r.name })),
+        tags: rules::policy::tag(&d.code).map(|t| {
+            vec![match t {
+                Tag::Deprecated => lsp::DiagnosticTag::DEPRECATED,
+                Tag::Unnecessary => lsp::DiagnosticTag::UNNECESSARY,
+            }]
+        }),
+        data: rules::Rule::from_code(&d.code).map(|r| serde_json::json!({ "rule": r.info().name })),
         ..Default::default()
     }
 }

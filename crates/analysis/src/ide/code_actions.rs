@@ -27,20 +27,20 @@ pub struct Action {
 }
 
 /// Every fix the file's findings offer, at once: edits that would overlap
-/// an earlier one are left for another round.
+/// an earlier one are left for another round; an edit two fixes share (the
+/// `timedelta` import several `NT403` fixes add) is made once.
 pub fn fix_all(a: &Analysis) -> Option<Action> {
     let mut edits: Vec<Edit> = Vec::new();
     let mut fixed = 0;
     for d in &a.diagnostics {
         let Some(fix) = &d.fix else { continue };
-        let overlaps = fix
-            .edits
-            .iter()
-            .any(|e| edits.iter().any(|o| o.range.file == e.range.file && o.range.range.intersect(e.range.range).is_some()));
+        let new: Vec<&Edit> = fix.edits.iter().filter(|e| !edits.contains(e)).collect();
+        let overlaps =
+            new.iter().any(|e| edits.iter().any(|o| o.range.file == e.range.file && o.range.range.intersect(e.range.range).is_some()));
         if d.range.file != FileId::Nix || overlaps || fix.edits.iter().any(|e| e.range.file != FileId::Nix) {
             continue;
         }
-        edits.extend(fix.edits.iter().cloned());
+        edits.extend(new.into_iter().cloned());
         fixed += 1;
     }
     (fixed > 0).then(|| Action {

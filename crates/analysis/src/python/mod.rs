@@ -2,10 +2,8 @@
 //! (nodes, driver globals, fixtures, local bindings), and our `NT` checks.
 
 pub mod brackets;
-pub mod checks;
 mod scope;
 
-pub use checks::{PyFinding, PyFix, check, replace_with};
 pub use scope::{MachineTy, ScriptScope, TestFunction, function_locals, local_bindings, machine_ty_of_node};
 
 /// Python builtins a node name may hide.

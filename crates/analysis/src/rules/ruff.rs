@@ -19,6 +19,9 @@ use ruff_python_parser::Parsed;
 use ruff_text_size::{Ranged, TextRange};
 
 use super::selection::RuleSelection;
+use super::{Certainty, Code, Finding};
+use crate::nix::TestDef;
+use crate::python::ScriptScope;
 
 /// One ruff diagnostic, in Python offsets.
 #[derive(Debug, Clone)]
@@ -28,7 +31,7 @@ pub struct RuffFinding {
     pub message: String,
     pub range: TextRange,
     /// Title and edits of ruff's fix, if it has one.
-    pub fix: Option<crate::python::PyFix>,
+    pub fix: Option<super::PyFix>,
 }
 
 /// Rules our own checks build on, run even when not reported.
@@ -112,7 +115,7 @@ pub fn check(text: &str, parsed: Parsed<ModModule>, rules: &RuffRules, builtins:
             let fix = d.fix().map(|f| {
                 let title = d.first_help_text().map(ToString::to_string).unwrap_or_else(|| "Apply ruff's fix".into());
                 let edits = f.edits().iter().map(|e| (e.range(), e.content().unwrap_or("").to_string())).collect();
-                (title, edits)
+                super::PyFix { title, edits }
             });
             Some(RuffFinding {
                 code: d.secondary_code().map(|c| c.as_str().to_string()),
@@ -122,6 +125,36 @@ pub fn check(text: &str, parsed: Parsed<ModModule>, rules: &RuffRules, builtins:
             })
         })
         .collect()
+}
+
+/// What the script is, for turning ruff's findings into ours.
+pub struct Translation<'a> {
+    pub test: &'a TestDef,
+    pub scope: &'a ScriptScope,
+    /// Names bound in each function (by the function's range).
+    pub locals: &'a [(TextRange, Vec<String>)],
+    pub text: &'a str,
+    /// Part of the script is not statically known.
+    pub partial: bool,
+    /// Ranges of test functions defined twice (`NT302` reports them).
+    pub duplicate_tests: &'a [TextRange],
+    pub selection: &'a RuleSelection,
+}
+
+/// Turns a ruff finding into ours: a syntax error becomes `NT001`, an
+/// undefined name becomes `NT101` or `NT401` where we know better (see
+/// [`super::names::undefined_name`]); redefinitions of duplicate tests and
+/// f-strings whose `${…}` may bring braces are left out.
+pub fn translate(f: RuffFinding, t: &Translation<'_>) -> Option<Finding> {
+    let Some(code) = f.code.clone() else {
+        return Some(Finding::new(super::Rule::PythonSyntaxError, f.range, format!("Python syntax error: {}", f.message)));
+    };
+    match code.as_str() {
+        "F821" => super::names::undefined_name(f, t),
+        "F811" if t.duplicate_tests.iter().any(|d| d.intersect(f.range).is_some()) => None,
+        "F541" if t.test.script.map.holes().any(|h| h.py.intersect(f.range).is_some()) => None,
+        _ => Some(Finding { code: Code::Ruff(code), message: f.message, range: f.range, fix: f.fix, certainty: Certainty::Certain }),
+    }
 }
 
 /// ruff's own documentation of one of its codes.

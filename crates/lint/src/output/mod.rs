@@ -98,7 +98,7 @@ pub fn statistics(out: &mut impl Write, outcomes: &[Outcome]) -> std::io::Result
     let mut rows: Vec<_> = counts.into_iter().collect();
     rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     for (code, n) in rows {
-        let name = rules::rule(code).map_or("", |r| r.name);
+        let name = rules::Rule::from_code(code).map_or("", |r| r.info().name);
         writeln!(out, "{n:>6}  {code:<7} {name}")?;
     }
     Ok(())

@@ -40,7 +40,7 @@ pub fn write(out: &mut impl Write, outcomes: &[Outcome]) -> std::io::Result<()> 
     let rules: Vec<_> = codes
         .iter()
         .map(|c| {
-            let name = rules::rule(c).map_or(c.as_str(), |r| r.name);
+            let name = rules::Rule::from_code(c).map_or(c.as_str(), |r| r.info().name);
             json!({ "id": c, "name": name, "shortDescription": { "text": name }, "fullDescription": { "text": rules::explain(c).unwrap_or_default() } })
         })
         .collect();
