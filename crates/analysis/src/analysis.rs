@@ -124,18 +124,18 @@ impl Analysis {
     }
 
     /// The text of a file a diagnostic can point into.
-    pub fn file_text(&self, test: usize, file: FileId) -> Option<&str> {
+    pub fn file_text(&self, file: FileId) -> Option<&str> {
         match file {
             FileId::Nix => Some(&self.source),
-            FileId::Read(i) => self.file.tests.get(test)?.script.read_files.get(i as usize).map(|f| f.text.as_str()),
+            FileId::Read(_) => self.file.read_file(file).map(|f| f.text.as_str()),
         }
     }
 
     /// The path of a file a diagnostic can point into.
-    pub fn file_path(&self, test: usize, file: FileId) -> Option<&str> {
+    pub fn file_path(&self, file: FileId) -> Option<&str> {
         match file {
             FileId::Nix => Some(&self.path),
-            FileId::Read(i) => self.file.tests.get(test)?.script.read_files.get(i as usize).map(|f| f.path.as_str()),
+            FileId::Read(_) => self.file.read_file(file).map(|f| f.path.as_str()),
         }
     }
 }

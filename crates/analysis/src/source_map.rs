@@ -10,7 +10,8 @@ pub use ruff_text_size::{TextRange, TextSize};
 use serde::Serialize;
 
 /// Which file a source range points into: the Nix file itself, or one of the
-/// files read with `builtins.readFile` (index into `ScriptSource::read_files`).
+/// files read with `builtins.readFile`, numbered across the tests of a file
+/// (see [`crate::nix::TestFile::read_file`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum FileId {
     Nix,
@@ -72,6 +73,16 @@ pub struct SourceRange {
 impl SourceMap {
     pub fn segments(&self) -> &[Segment] {
         &self.segments
+    }
+
+    /// Renumbers the read files by `by`: their ids count across the whole
+    /// file's tests, not per test.
+    pub(crate) fn offset_read_files(&mut self, by: u32) {
+        for s in &mut self.segments {
+            if let FileId::Read(i) = &mut s.file {
+                *i = i.saturating_add(by);
+            }
+        }
     }
 
     /// Appends a segment; adjacent verbatim segments that continue each other

@@ -12,6 +12,7 @@
 //!   is an error the caller shows, never silently ignored.
 
 mod config;
+pub mod discover;
 mod loader;
 mod program;
 mod read;

@@ -4,7 +4,6 @@
 
 mod args;
 mod config;
-mod discover;
 mod output;
 mod typecheck;
 
@@ -59,9 +58,9 @@ fn parse_args() -> Args {
 }
 
 /// Reads an input once; `Ok(None)` for a walked file that holds no test.
-fn read_text(input: &discover::Input) -> Result<Option<String>, String> {
+fn read_text(input: &nixos_test_fs::discover::Input) -> Result<Option<String>, String> {
     let bytes = nixos_test_fs::read_bytes(&input.path, MAX_FILE_BYTES).map_err(|e| e.to_string())?;
-    if input.from_walk && !discover::may_hold_test(&bytes) {
+    if input.from_walk && !nixos_test_fs::discover::may_hold_test(&bytes) {
         return Ok(None);
     }
     String::from_utf8(bytes).map(Some).map_err(|e| ReadError::NotUtf8(e.utf8_error().valid_up_to()).to_string())
@@ -112,7 +111,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         if args.paths.is_empty() {
             anyhow::bail!("no input: give files or directories, or --stdin");
         }
-        let found = discover::inputs(&args.paths);
+        let found = nixos_test_fs::discover::inputs(&args.paths);
         for (path, err) in &found.errors {
             eprintln!("nixos-test-lint: {path}: {err}");
             io_errors = true;

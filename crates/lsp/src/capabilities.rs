@@ -4,7 +4,13 @@ use nixos_test_analysis::ide::TOKEN_TYPES;
 use nixos_test_analysis::line_index::Encoding;
 use tower_lsp_server::ls_types::*;
 
-pub const RUN_COMMAND: &str = "nixos-test.run";
+use crate::lsp_ext::RUN_COMMAND;
+
+/// Whether the client pulls diagnostics (`textDocument/diagnostic`): then
+/// the server publishes none itself, or the client would show them twice.
+pub fn pulls_diagnostics(params: &InitializeParams) -> bool {
+    params.capabilities.text_document.as_ref().is_some_and(|t| t.diagnostic.is_some())
+}
 
 /// UTF-8 offsets when the client offers them, else the UTF-16 default.
 pub fn encoding(params: &InitializeParams) -> Encoding {
@@ -46,6 +52,14 @@ pub fn server(encoding: Encoding) -> ServerCapabilities {
             ..Default::default()
         })),
         code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
+        // Pull diagnostics (`textDocument/diagnostic`), and every test of
+        // the workspace without opening it (`workspace/diagnostic`).
+        diagnostic_provider: Some(DiagnosticServerCapabilities::Options(DiagnosticOptions {
+            identifier: Some("nixos-test".into()),
+            inter_file_dependencies: true,
+            workspace_diagnostics: true,
+            work_done_progress_options: Default::default(),
+        })),
         execute_command_provider: Some(ExecuteCommandOptions { commands: vec![RUN_COMMAND.into()], ..Default::default() }),
         semantic_tokens_provider: Some(SemanticTokensServerCapabilities::SemanticTokensOptions(SemanticTokensOptions {
             legend: SemanticTokensLegend {

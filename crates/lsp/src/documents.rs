@@ -82,11 +82,15 @@ impl Document {
 /// Runs the analysis, turning a panic into an error: a bug in one feature
 /// must not take the server down.
 pub fn analyze_guarded(path: &str, text: &str, loader: &dyn FileLoader, config: &Config, need: Need) -> Result<Analysis, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match need {
+    guarded(path, || match need {
         Need::Full => analyze(path, text, loader, config),
         Need::Model => model(path, text, loader, config),
-    }))
-    .map_err(|e| {
+    })
+}
+
+/// `f` (an analysis of `path`), with a panic logged and turned into an error.
+pub fn guarded(path: &str, f: impl FnOnce() -> Analysis) -> Result<Analysis, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|e| {
         let msg = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_string())).unwrap_or_default();
         tracing::error!("analysis of {path} panicked: {msg}");
         format!("internal error while analysing {path}: {msg}")

@@ -2,9 +2,13 @@
 //! the analysis crate: documents and positions here, features there.
 
 mod capabilities;
-mod convert;
 mod documents;
+mod from_proto;
+mod handlers;
+mod lsp_ext;
+mod run;
 mod server;
+mod to_proto;
 mod transport;
 mod typecheck;
 
@@ -49,7 +53,7 @@ async fn serve() -> i32 {
         .custom_method(transport::MALFORMED, server::Backend::malformed)
         .custom_method(transport::INVALID, server::Backend::invalid)
         .custom_method(transport::UNKNOWN, server::Backend::unknown)
-        .custom_method("nixos-test/documentText", server::Backend::document_text)
+        .custom_method(<lsp_ext::DocumentText as tower_lsp_server::ls_types::request::Request>::METHOD, server::Backend::document_text)
         .custom_method("window/workDoneProgress/cancel", server::Backend::cancel_run)
         .finish();
     let backend = service.inner().clone();

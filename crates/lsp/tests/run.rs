@@ -205,11 +205,16 @@ fn runs_are_one_per_test_from_saved_files_with_their_logs_named() {
     assert!(first["result"]["summary"].as_str().unwrap().contains("logs and screenshots: "), "{first}");
     // A failing run's diagnostics go with the next edit.
     let broken_args = lenses.as_array().unwrap().iter().find(|l| l["command"]["arguments"][0]["function"] == "test_broken").unwrap()["command"]["arguments"].clone();
-    c.result("workspace/executeCommand", json!({ "command": "nixos-test.run", "arguments": broken_args }));
-    let last =
-        c.notes.iter().rev().find(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri.as_str()).unwrap();
-    let with_failure = last["params"]["diagnostics"].as_array().unwrap();
-    assert!(with_failure.iter().any(|d| d["source"] == "nixos-test-run"), "{with_failure:?}");
+    let broken = c.result("workspace/executeCommand", json!({ "command": "nixos-test.run", "arguments": broken_args }));
+    assert_eq!(broken["ok"], false, "{broken}");
+    // The server's notifications and its responses travel apart: the
+    // diagnostics may come after the command's answer.
+    let with_failure = c.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri.as_str()
+            && m["params"]["diagnostics"].as_array().is_some_and(|d| d.iter().any(|d| d["source"] == "nixos-test-run"))
+    });
+    assert!(with_failure["params"]["diagnostics"][0]["message"].as_str().unwrap().contains("test_broken failed"), "{with_failure}");
     c.notify(
         "textDocument/didChange",
         json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": slow.replace("false", "true") }] }),

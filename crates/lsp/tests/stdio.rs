@@ -116,12 +116,17 @@ fn code_actions_lenses_symbols_tokens() {
     let mut c = Client::start();
     c.initialize(&["utf-16"]);
     let (u, _) = open_example(&mut c, "mistakes.nix");
+    let diags = c.diagnostics(&u, Some(1));
+    // The fix comes back from the diagnostic's data, as the client sends it.
+    let typo: Vec<Value> = diags.iter().filter(|d| d["range"]["start"] == pos(13, 4)).cloned().collect();
+    assert!(!typo.is_empty(), "{diags:?}");
     let actions = c.result(
         "textDocument/codeAction",
-        json!({ "textDocument": { "uri": u }, "range": { "start": pos(13, 4), "end": pos(13, 8) }, "context": { "diagnostics": [] } }),
+        json!({ "textDocument": { "uri": u }, "range": { "start": pos(13, 4), "end": pos(13, 8) }, "context": { "diagnostics": typo } }),
     );
     let fix = actions.as_array().unwrap().iter().find(|a| a["kind"] == "quickfix").unwrap();
     assert_eq!(fix["edit"]["changes"][u.as_str()][0]["newText"], "bob");
+    assert_eq!(fix["diagnostics"][0], typo[0], "tied to its diagnostic");
     let (l, _) = open_example(&mut c, "legacy-webserver.nix");
     let actions = c.result(
         "textDocument/codeAction",

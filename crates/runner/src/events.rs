@@ -1,30 +1,9 @@
-//! The event stream: JSON lines (`--format json`), a human view, and a
-//! JUnit report at the end (`--format junit`).
+//! The event stream: JSON lines (`--format json`, the protocol crate's
+//! [`Event`]), a human view, and a JUnit report at the end (`--format junit`).
 
 use std::io::Write;
 
-use serde::Serialize;
-
-/// Where in the Nix file a script line is.
-#[derive(Debug, Clone, Serialize)]
-pub struct Location {
-    pub file: String,
-    pub line: u32,
-    pub column: u32,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum Event {
-    Build { status: String, message: String },
-    Log { line: String },
-    MachineUp { machine: String, status: String },
-    TestStart { test: String },
-    TestPass { test: String, duration: f64 },
-    TestFail { test: String, message: String, location: Option<Location>, screenshots: Vec<String> },
-    TestSkip { test: String },
-    End { passed: usize, failed: usize, status: String, exit_code: i32 },
-}
+pub use nixos_test_protocol::{Event, Location};
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum, Debug)]
 pub enum Format {

@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 
+use nixos_test_protocol::{PluginEvent, PluginMessage};
 use nixos_test_run::events::{Event, Format, Sink};
 use nixos_test_run::{build, outdir, process, qmp, script};
 
@@ -211,11 +212,16 @@ fn supervise(
         pending.push_str(&chunk);
         while let Some(nl) = pending.find('\n') {
             let line: String = pending.drain(..=nl).collect();
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
-            let test = v["test"].as_str().unwrap_or_default().to_string();
-            match v["event"].as_str() {
-                Some("machine_start") => {
-                    let machine = v["machine"].as_str().unwrap_or_default().to_string();
+            let message = match PluginMessage::parse(&line) {
+                Ok(m) => m,
+                Err(e) => {
+                    // A plugin out of step with this runner: said, not skipped silently.
+                    sink.emit(Event::Log { line: format!("nixos-test-run: malformed plugin event ({e}): {}", line.trim_end()) });
+                    continue;
+                }
+            };
+            match message.event {
+                PluginEvent::MachineStart { machine } => {
                     let socket = qmp_dir.join(format!("{machine}.runner-qmp"));
                     if !seen.contains(&socket) {
                         let status = qmp::status(&socket).unwrap_or_else(|_| "started (no runner QMP socket)".into());
@@ -223,13 +229,13 @@ fn supervise(
                         sink.emit(Event::MachineUp { machine, status });
                     }
                 }
-                Some("test_start") => sink.emit(Event::TestStart { test }),
-                Some("test_pass") => {
+                PluginEvent::TestStart { test } => sink.emit(Event::TestStart { test }),
+                PluginEvent::TestPass { test, duration } => {
                     passed += 1;
-                    sink.emit(Event::TestPass { test, duration: v["duration"].as_f64().unwrap_or(0.0) });
+                    sink.emit(Event::TestPass { test, duration });
                 }
-                Some("test_skip") => sink.emit(Event::TestSkip { test }),
-                Some("test_fail") => {
+                PluginEvent::TestSkip { test } => sink.emit(Event::TestSkip { test }),
+                PluginEvent::TestFail { test, message, line, .. } => {
                     failed += 1;
                     let screenshots = sockets(qmp_dir)
                         .into_iter()
@@ -238,13 +244,13 @@ fn supervise(
                             qmp::screendump(&s, &file).ok().map(|()| file.display().to_string())
                         })
                         .collect();
-                    let location = v["line"].as_u64().and_then(|l| target.locate(u32::try_from(l).ok()?));
-                    sink.emit(Event::TestFail { test, message: v["message"].as_str().unwrap_or("").to_string(), location, screenshots });
+                    let location = line.and_then(|l| target.locate(l));
+                    sink.emit(Event::TestFail { test, message, location, screenshots });
                 }
-                _ => {}
+                PluginEvent::TestsDone { .. } => {}
             }
             // The plugin waits for this while the VMs are still up.
-            if let Some(ack) = v["ack"].as_str().filter(|a| valid_ack(a, events_file)) {
+            if let Some(ack) = message.ack.as_deref().filter(|a| valid_ack(a, events_file)) {
                 let _ = script::write_private(Path::new(ack), b"");
             }
         }
@@ -270,4 +276,31 @@ fn supervise(
     };
     sink.emit(Event::End { passed, failed, status: what, exit_code: code });
     Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Args;
+    use clap::Parser;
+    use nixos_test_protocol::{Format, RunRequest};
+
+    /// What clients send (the protocol's command line) is what this parser takes.
+    #[test]
+    fn the_protocols_command_line_parses() {
+        for format in [Format::Human, Format::Json, Format::Junit] {
+            let request = RunRequest {
+                file: "-odd name.nix".into(),
+                attr: Some("tests.web".into()),
+                tests: vec!["test_a".into(), "test_b".into()],
+                format,
+                out: "/tmp/out".into(),
+            };
+            let args = Args::try_parse_from(std::iter::once("nixos-test-run".into()).chain(request.args())).expect("parses");
+            assert_eq!(args.file, request.file);
+            assert_eq!(args.tests, request.tests);
+            assert_eq!(args.attr, request.attr);
+            assert_eq!(args.out, request.out);
+            assert_eq!(format!("{:?}", args.format).to_lowercase(), format.as_str());
+        }
+    }
 }

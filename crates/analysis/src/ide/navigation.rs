@@ -70,7 +70,8 @@ impl<'b> Visitor<'b> for Occurrences<'_> {
             if f.name.id.as_str() == self.name {
                 self.out.push((f.name.range, true));
             }
-            let rebinds = f.parameters.iter().any(|p| p.name().id.as_str() == self.name);
+            let rebinds = f.parameters.iter().any(|p| p.name().id.as_str() == self.name)
+                || crate::python::assigned_names(&f.body).iter().any(|n| n == self.name);
             if rebinds {
                 return;
             }

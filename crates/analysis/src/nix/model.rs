@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::FileLoader;
 use super::script::{ScriptSource, extract};
 use super::syntax::{attr_name, attrpath_names, callee_name, range_of, unwrap};
+use crate::source_map::FileId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum NodeKind {
@@ -117,7 +118,19 @@ impl TestFile {
                 tests.push(test);
             }
         }
+        // File ids count across tests, so that an id alone names a file.
+        let mut read = 0u32;
+        for t in &mut tests {
+            t.script.map.offset_read_files(read);
+            read = read.saturating_add(u32::try_from(t.script.read_files.len()).unwrap_or(u32::MAX));
+        }
         TestFile { tests, syntax_errors, too_deep: None }
+    }
+
+    /// A file read with `builtins.readFile` by any test, by its id.
+    pub fn read_file(&self, file: FileId) -> Option<&super::ReadFile> {
+        let FileId::Read(i) = file else { return None };
+        self.tests.iter().flat_map(|t| &t.script.read_files).nth(usize::try_from(i).ok()?)
     }
 
     /// The test whose attrset contains `offset`.

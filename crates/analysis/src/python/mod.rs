@@ -4,7 +4,7 @@
 pub mod brackets;
 mod scope;
 
-pub use scope::{MachineTy, ScriptScope, TestFunction, function_locals, local_bindings, machine_ty_of_node};
+pub use scope::{MachineTy, ScriptScope, TestFunction, assigned_names, function_locals, local_bindings, machine_ty_of_node};
 
 /// Python builtins a node name may hide.
 pub const BUILTINS: &[&str] = &[

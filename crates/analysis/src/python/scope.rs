@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
 use ruff_text_size::TextRange;
 
 use crate::driver_api::{Class, DriverApi, Generation, MemberKind};
@@ -552,4 +553,42 @@ fn collect(body: &[Stmt], scope: &mut ScriptScope, test: &TestDef, any_container
             _ => {}
         }
     }
+}
+
+/// Names assigned in a function body (not in nested functions).
+#[derive(Default)]
+struct StoreNames {
+    names: Vec<String>,
+}
+
+impl<'b> Visitor<'b> for StoreNames {
+    fn visit_stmt(&mut self, stmt: &'b Stmt) {
+        match stmt {
+            Stmt::FunctionDef(f) => self.names.push(f.name.id.to_string()),
+            Stmt::ClassDef(c) => self.names.push(c.name.id.to_string()),
+            Stmt::Import(i) => self
+                .names
+                .extend(i.names.iter().map(|a| a.asname.as_ref().unwrap_or(&a.name).id.split('.').next().unwrap_or_default().to_string())),
+            Stmt::ImportFrom(i) => self.names.extend(i.names.iter().map(|a| a.asname.as_ref().unwrap_or(&a.name).id.to_string())),
+            Stmt::Global(_) | Stmt::Nonlocal(_) => {}
+            _ => walk_stmt(self, stmt),
+        }
+    }
+    fn visit_expr(&mut self, expr: &'b Expr) {
+        match expr {
+            Expr::Name(n) if n.ctx == ExprContext::Store => self.names.push(n.id.to_string()),
+            Expr::Lambda(_) => {}
+            _ => walk_expr(self, expr),
+        }
+    }
+}
+/// Names a function body binds (assignments, imports, nested `def` and
+/// `class`), not those of its nested functions: in Python they are the
+/// function's own locals.
+pub fn assigned_names(body: &[Stmt]) -> Vec<String> {
+    let mut store = StoreNames::default();
+    for s in body {
+        store.visit_stmt(s);
+    }
+    store.names
 }

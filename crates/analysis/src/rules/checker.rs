@@ -150,11 +150,7 @@ impl<'a> Checker<'a> {
             };
             locals.insert(name, merged);
         }
-        let mut store = StoreNames::default();
-        for s in body {
-            store.visit_stmt(s);
-        }
-        for n in store.names {
+        for n in crate::python::assigned_names(body) {
             locals.entry(n).or_insert(None);
         }
         locals
@@ -193,33 +189,6 @@ impl<'b> Visitor<'b> for LoadedNames {
     }
 }
 
-/// Names assigned in a function body (not in nested functions).
-#[derive(Default)]
-struct StoreNames {
-    names: Vec<String>,
-}
-
-impl<'b> Visitor<'b> for StoreNames {
-    fn visit_stmt(&mut self, stmt: &'b Stmt) {
-        match stmt {
-            Stmt::FunctionDef(f) => self.names.push(f.name.id.to_string()),
-            Stmt::ClassDef(c) => self.names.push(c.name.id.to_string()),
-            Stmt::Import(i) => self
-                .names
-                .extend(i.names.iter().map(|a| a.asname.as_ref().unwrap_or(&a.name).id.split('.').next().unwrap_or_default().to_string())),
-            Stmt::ImportFrom(i) => self.names.extend(i.names.iter().map(|a| a.asname.as_ref().unwrap_or(&a.name).id.to_string())),
-            Stmt::Global(_) | Stmt::Nonlocal(_) => {}
-            _ => walk_stmt(self, stmt),
-        }
-    }
-    fn visit_expr(&mut self, expr: &'b Expr) {
-        match expr {
-            Expr::Name(n) if n.ctx == ExprContext::Store => self.names.push(n.id.to_string()),
-            Expr::Lambda(_) => {}
-            _ => walk_expr(self, expr),
-        }
-    }
-}
 impl<'b> Visitor<'b> for Checker<'_> {
     fn visit_stmt(&mut self, stmt: &'b Stmt) {
         match stmt {

@@ -39,14 +39,13 @@ pub fn write(out: &mut impl Write, outcomes: &[Outcome]) -> std::io::Result<()> 
         let Outcome::Analysed(a) = o else { continue };
         for l in located(a) {
             let d = l.diagnostic;
-            let test = d.test.unwrap_or(0);
             let fix = d.fix.as_ref().map(|f| JsonFix {
                 message: &f.title,
                 edits: f
                     .edits
                     .iter()
                     .filter_map(|e| {
-                        let (filename, _, location, end_location) = locate_range(a, test, &e.range)?;
+                        let (filename, _, location, end_location) = locate_range(a, &e.range)?;
                         Some(JsonEdit { filename, location, end_location, content: &e.new_text })
                     })
                     .collect(),

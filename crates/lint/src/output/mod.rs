@@ -11,7 +11,7 @@ use std::io::Write;
 use nixos_test_analysis::diagnostics::Diagnostic;
 use nixos_test_analysis::line_index::{Encoding, LineIndex};
 use nixos_test_analysis::nix::ScriptStatus;
-use nixos_test_analysis::source_map::SourceRange;
+use nixos_test_analysis::source_map::{FileId, SourceRange};
 use nixos_test_analysis::{Analysis, rules};
 
 use crate::Outcome;
@@ -45,10 +45,14 @@ mod ruff_text_size_compat {
     pub use nixos_test_analysis::source_map::TextSize;
 }
 
-pub fn locate_range<'a>(a: &'a Analysis, test: usize, range: &SourceRange) -> Option<(&'a str, &'a str, Position, Position)> {
-    let text = a.file_text(test, range.file)?;
-    let path = a.file_path(test, range.file)?;
-    let index = LineIndex::new(text);
+pub fn locate_range<'a>(a: &'a Analysis, range: &SourceRange) -> Option<(&'a str, &'a str, Position, Position)> {
+    let text = a.file_text(range.file)?;
+    let path = a.file_path(range.file)?;
+    // The Nix file's index is built once per analysis; a read file's here.
+    let index = match range.file {
+        FileId::Nix => std::borrow::Cow::Borrowed(a.line_index()),
+        FileId::Read(_) => std::borrow::Cow::Owned(LineIndex::new(text)),
+    };
     Some((path, text, position(text, &index, range.range.start()), position(text, &index, range.range.end())))
 }
 
@@ -56,7 +60,7 @@ pub fn located(a: &Analysis) -> Vec<Located<'_>> {
     a.diagnostics
         .iter()
         .filter_map(|d| {
-            let (path, text, start, end) = locate_range(a, d.test.unwrap_or(0), &d.range)?;
+            let (path, text, start, end) = locate_range(a, &d.range)?;
             Some(Located { diagnostic: d, path, text, start, end })
         })
         .collect()

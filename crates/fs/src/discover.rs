@@ -1,6 +1,7 @@
-//! Which files to lint: the named files, and under directories every `.nix`
-//! file that defines a test (contains `testScript`). The walk only lists
-//! paths; files are read once, in parallel, by the caller.
+//! Which files hold tests: the named files, and under directories every
+//! `.nix` file that defines a test (contains `testScript`), for the CLI and
+//! the server's workspace diagnostics. The walk only lists paths; files are
+//! read once, in parallel, by the caller.
 
 use std::path::PathBuf;
 

@@ -1,5 +1,6 @@
 //! Analysis data to LSP types: byte offsets become positions in the
-//! negotiated encoding here, and only here.
+//! negotiated encoding here (and back in [`crate::from_proto`]), and only
+//! here.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -9,7 +10,10 @@ use nixos_test_analysis::ide;
 use nixos_test_analysis::line_index::{Encoding, LineIndex};
 use nixos_test_analysis::source_map::{FileId, SourceRange, TextRange, TextSize};
 use nixos_test_analysis::{Analysis, rules};
+use serde_json::json;
 use tower_lsp_server::ls_types::{self as lsp, Uri};
+
+use crate::lsp_ext::{DiagnosticData, FixData, RUN_COMMAND, RunArgs};
 
 /// Positions in one text.
 pub struct Lines<'a> {
@@ -46,27 +50,28 @@ pub fn uri_of_path(path: &str) -> Option<Uri> {
 }
 
 /// The URI and text of a file a range can point into.
-fn file_of<'a>(a: &'a Analysis, uri: &Uri, test: usize, file: FileId) -> Option<(Uri, &'a str)> {
+fn file_of<'a>(a: &'a Analysis, uri: &Uri, file: FileId) -> Option<(Uri, &'a str)> {
     match file {
         FileId::Nix => Some((uri.clone(), a.source.as_str())),
-        FileId::Read(_) => Some((uri_of_path(a.file_path(test, file)?)?, a.file_text(test, file)?)),
+        FileId::Read(_) => Some((uri_of_path(a.file_path(file)?)?, a.file_text(file)?)),
     }
 }
 
-pub fn location(a: &Analysis, uri: &Uri, test: usize, r: &SourceRange, enc: Encoding) -> Option<lsp::Location> {
-    let (uri, text) = file_of(a, uri, test, r.file)?;
+pub fn location(a: &Analysis, uri: &Uri, r: &SourceRange, enc: Encoding) -> Option<lsp::Location> {
+    let (uri, text) = file_of(a, uri, r.file)?;
     let lines = if r.file == FileId::Nix { Lines::of(a, enc) } else { Lines::new(text, enc) };
     Some(lsp::Location { uri, range: lines.range(r.range) })
 }
 
-fn diagnostic(d: &ADiag, lines: &Lines<'_>) -> lsp::Diagnostic {
+/// One diagnostic; its fix travels in `data` (see [`DiagnosticData`]).
+fn diagnostic(a: &Analysis, uri: &Uri, d: &ADiag, lines: &Lines<'_>) -> lsp::Diagnostic {
+    let fix =
+        d.fix.as_ref().map(|f| FixData { title: format!("{} ({})", f.title, d.code), edit: workspace_edit(a, uri, &f.edits, lines.enc) });
+    let rule = rules::Rule::from_code(&d.code).map(|r| r.info().name.to_string());
+    let data = (rule.is_some() || fix.is_some()).then(|| serde_json::to_value(DiagnosticData { rule, fix }).unwrap_or_default());
     lsp::Diagnostic {
         range: lines.range(d.range.range),
-        severity: Some(match d.severity {
-            Severity::Error => lsp::DiagnosticSeverity::ERROR,
-            Severity::Warning => lsp::DiagnosticSeverity::WARNING,
-            Severity::Info => lsp::DiagnosticSeverity::INFORMATION,
-        }),
+        severity: Some(severity(d.severity)),
         code: Some(lsp::NumberOrString::String(d.code.clone())),
         source: Some("nixos-test".into()),
         message: d.message.clone(),
@@ -77,36 +82,39 @@ fn diagnostic(d: &ADiag, lines: &Lines<'_>) -> lsp::Diagnostic {
                 Tag::Unnecessary => lsp::DiagnosticTag::UNNECESSARY,
             }]
         }),
-        data: rules::Rule::from_code(&d.code).map(|r| serde_json::json!({ "rule": r.info().name })),
+        data,
         ..Default::default()
     }
 }
 
-/// Diagnostics per file: the Nix document and any `.py` it reads.
-pub fn diagnostics(a: &Analysis, uri: &Uri, enc: Encoding) -> HashMap<Uri, Vec<lsp::Diagnostic>> {
-    diagnostics_of(a, &a.diagnostics, uri, enc)
+pub fn severity(s: Severity) -> lsp::DiagnosticSeverity {
+    match s {
+        Severity::Error => lsp::DiagnosticSeverity::ERROR,
+        Severity::Warning => lsp::DiagnosticSeverity::WARNING,
+        Severity::Info => lsp::DiagnosticSeverity::INFORMATION,
+    }
 }
 
-/// `list` (diagnostics on `a`'s files) by the URI of the file each is in.
-pub fn diagnostics_of(a: &Analysis, list: &[ADiag], uri: &Uri, enc: Encoding) -> HashMap<Uri, Vec<lsp::Diagnostic>> {
+/// `list` (diagnostics on `a`'s files) by the URI of the file each is in;
+/// the document's own entry is always there, empty or not.
+pub fn diagnostics(a: &Analysis, list: &[ADiag], uri: &Uri, enc: Encoding) -> HashMap<Uri, Vec<lsp::Diagnostic>> {
     let mut out: HashMap<Uri, Vec<lsp::Diagnostic>> = HashMap::new();
     out.insert(uri.clone(), Vec::new());
     let nix = Lines::of(a, enc);
     for d in list {
-        let test = d.test.unwrap_or(0);
         if d.range.file == FileId::Nix {
-            out.entry(uri.clone()).or_default().push(diagnostic(d, &nix));
-        } else if let Some((u, text)) = file_of(a, uri, test, d.range.file) {
-            out.entry(u).or_default().push(diagnostic(d, &Lines::new(text, enc)));
+            out.entry(uri.clone()).or_default().push(diagnostic(a, uri, d, &nix));
+        } else if let Some((u, text)) = file_of(a, uri, d.range.file) {
+            out.entry(u).or_default().push(diagnostic(a, uri, d, &Lines::new(text, enc)));
         }
     }
     out
 }
 
-pub fn workspace_edit(a: &Analysis, uri: &Uri, edits: &[Edit], test: usize, enc: Encoding) -> lsp::WorkspaceEdit {
+pub fn workspace_edit(a: &Analysis, uri: &Uri, edits: &[Edit], enc: Encoding) -> lsp::WorkspaceEdit {
     let mut changes: HashMap<Uri, Vec<lsp::TextEdit>> = HashMap::new();
     for e in edits {
-        if let Some(loc) = location(a, uri, test, &e.range, enc) {
+        if let Some(loc) = location(a, uri, &e.range, enc) {
             changes.entry(loc.uri).or_default().push(lsp::TextEdit { range: loc.range, new_text: e.new_text.clone() });
         }
     }
@@ -256,4 +264,83 @@ pub fn semantic_tokens(tokens: &[ide::Token], lines: &Lines<'_>) -> Vec<lsp::Sem
         }
     }
     out
+}
+
+fn markdown(value: String) -> lsp::MarkupContent {
+    lsp::MarkupContent { kind: lsp::MarkupKind::Markdown, value }
+}
+
+pub fn hover(h: ide::Hover, footer: Option<&str>, lines: &Lines<'_>) -> lsp::Hover {
+    lsp::Hover { contents: lsp::HoverContents::Markup(markdown(h.markdown + footer.unwrap_or(""))), range: Some(lines.range(h.range)) }
+}
+
+pub fn signature_help(s: ide::SignatureHelp) -> lsp::SignatureHelp {
+    let active = u32::try_from(s.active).ok();
+    lsp::SignatureHelp {
+        signatures: vec![lsp::SignatureInformation {
+            label: s.label,
+            documentation: Some(lsp::Documentation::MarkupContent(markdown(s.documentation))),
+            parameters: Some(
+                s.params
+                    .into_iter()
+                    .map(|p| lsp::ParameterInformation { label: lsp::ParameterLabel::Simple(p), documentation: None })
+                    .collect(),
+            ),
+            active_parameter: active,
+        }],
+        active_signature: Some(0),
+        active_parameter: active,
+    }
+}
+
+pub fn location_link(t: &ide::NavTarget, uri: &Uri, lines: &Lines<'_>) -> lsp::LocationLink {
+    lsp::LocationLink {
+        origin_selection_range: None,
+        target_uri: uri.clone(),
+        target_range: lines.range(t.range),
+        target_selection_range: lines.range(t.focus),
+    }
+}
+
+/// Folds of more than one line (a one-line fold is nothing to fold).
+pub fn folding_range(f: &ide::Fold, lines: &Lines<'_>) -> Option<lsp::FoldingRange> {
+    let r = lines.range(f.range);
+    (r.end.line > r.start.line).then(|| lsp::FoldingRange { start_line: r.start.line, end_line: r.end.line, ..Default::default() })
+}
+
+pub fn code_action(act: ide::Action, a: &Analysis, uri: &Uri, enc: Encoding) -> lsp::CodeActionOrCommand {
+    lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+        title: act.title,
+        kind: Some(match act.kind {
+            ide::ActionKind::QuickFix => lsp::CodeActionKind::QUICKFIX,
+            ide::ActionKind::Refactor => lsp::CodeActionKind::REFACTOR_REWRITE,
+            ide::ActionKind::FixAll => lsp::CodeActionKind::SOURCE_FIX_ALL,
+        }),
+        edit: Some(workspace_edit(a, uri, &act.edits, enc)),
+        is_preferred: Some(false),
+        ..Default::default()
+    })
+}
+
+/// The quick fix a diagnostic carries in its `data`, tied to it.
+pub fn fix_action(d: &lsp::Diagnostic) -> Option<lsp::CodeActionOrCommand> {
+    let data: DiagnosticData = serde_json::from_value(d.data.clone()?).ok()?;
+    let fix = data.fix?;
+    Some(lsp::CodeActionOrCommand::CodeAction(lsp::CodeAction {
+        title: fix.title,
+        kind: Some(lsp::CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![d.clone()]),
+        edit: Some(fix.edit),
+        is_preferred: Some(true),
+        ..Default::default()
+    }))
+}
+
+pub fn run_lens(r: ide::Runnable, a: &Analysis, uri: &Uri, lines: &Lines<'_>) -> lsp::CodeLens {
+    let args = RunArgs { file: a.path.clone(), uri: Some(uri.as_str().to_string()), attr: r.attr, test: r.test_name, function: r.function };
+    lsp::CodeLens {
+        range: lines.range(r.range),
+        command: Some(lsp::Command { title: r.label, command: RUN_COMMAND.into(), arguments: Some(vec![json!(args)]) }),
+        data: None,
+    }
 }
