@@ -18,7 +18,8 @@
           version = "0.1.0";
           src = ./.;
           cargoLock.lockFile = ./Cargo.lock;
-          cargoBuildFlags = [ "-p" "nixos-test-lint" "-p" "nixos-test-lsp" ];
+          # All three: the server runs the runner it finds next to itself.
+          cargoBuildFlags = [ "-p" "nixos-test-lint" "-p" "nixos-test-lsp" "-p" "nixos-test-run" ];
           doCheck = false;
         };
       });
