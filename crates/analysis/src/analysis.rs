@@ -51,7 +51,7 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn new(settings: Settings) -> Result<Config, String> {
+    pub fn new(settings: Settings) -> Result<Config, SettingsError> {
         let python = match &settings.python_version {
             Some(v) => parse_python_version(v)?,
             None => default_python(settings.driver),
@@ -79,8 +79,19 @@ fn default_python(g: Generation) -> PythonVersion {
     }
 }
 
-fn parse_python_version(v: &str) -> Result<PythonVersion, String> {
-    let bad = || format!("python-version `{v}`: expected `3.<minor>`, e.g. \"3.13\"");
+/// A configuration that cannot be used, with what is wrong in it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{0}")]
+    Toml(String),
+    #[error("python-version `{0}`: expected `3.<minor>`, e.g. \"3.13\"")]
+    PythonVersion(String),
+    #[error("unknown rule selector `{selector}`: {reason}")]
+    Selector { selector: String, reason: String },
+}
+
+fn parse_python_version(v: &str) -> Result<PythonVersion, SettingsError> {
+    let bad = || SettingsError::PythonVersion(v.to_string());
     let (major, minor) = v.trim().split_once('.').ok_or_else(bad)?;
     let (major, minor): (u8, u8) = (major.parse().map_err(|_| bad())?, minor.parse().map_err(|_| bad())?);
     if major != 3 || !(7..=15).contains(&minor) {
@@ -256,7 +267,7 @@ fn check_script(source: &str, test: &TestDef, index: usize, config: &Config, mod
     let bracket = if parsed.has_valid_syntax() { None } else { python::brackets::first_unbalanced(parsed.tokens()) };
     let g = config.generation();
     let api = DriverApi::get();
-    let alias = test.node("machine").is_none() && test.nodes.len() == 1;
+    let alias = test.machine_alias().is_some();
     let mut builtins: Vec<String> = test.nodes.iter().map(|n| n.py_name.clone()).collect();
     builtins.extend(api.globals(g).map(|m| m.name.clone()));
     builtins.extend(script.hole_names().map(str::to_string));
@@ -366,8 +377,8 @@ pub const CONFIG_FILE_NAMES: &[&str] = &["nixos-test-lint.toml", ".nixos-test-li
 
 impl Settings {
     /// Parses the configuration file's text.
-    pub fn from_toml(text: &str) -> Result<Settings, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+    pub fn from_toml(text: &str) -> Result<Settings, SettingsError> {
+        toml::from_str(text).map_err(|e| SettingsError::Toml(e.to_string()))
     }
 }
 

@@ -17,5 +17,5 @@ pub mod source_map;
 pub mod suggest;
 pub mod typecheck;
 
-pub use analysis::{Analysis, CONFIG_FILE_NAMES, Config, Script, Settings, analyze, lint, model, noqa, parse_script};
+pub use analysis::{Analysis, CONFIG_FILE_NAMES, Config, Script, Settings, SettingsError, analyze, lint, model, noqa, parse_script};
 pub use limits::ANALYSIS_STACK_BYTES;

@@ -217,8 +217,8 @@ pub fn prepare(a: &Analysis, g: Generation, stubs: Stubs) -> Vec<Prepared> {
         for n in &t.nodes {
             let _ = writeln!(header, "{} = {}", n.py_name, bind(n.kind));
         }
-        if t.node("machine").is_none() && t.nodes.len() == 1 {
-            let _ = writeln!(header, "machine = {}", t.nodes[0].py_name);
+        if let Some(only) = t.machine_alias() {
+            let _ = writeln!(header, "machine = {}", only.py_name);
         }
         let script = &t.script.text;
         let mut vlans: Vec<&str> = script.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| is_vlan_name(w)).collect();

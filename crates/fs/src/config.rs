@@ -38,7 +38,7 @@ pub fn find_config(start: &Path) -> Option<PathBuf> {
 pub fn load_settings(path: &Path) -> Result<Settings, ConfigError> {
     let err = |message: String| ConfigError { path: path.to_path_buf(), message };
     let text = read_text(path, MAX_CONFIG_BYTES).map_err(|e| err(format!("cannot read: {e}")))?;
-    let mut settings = Settings::from_toml(&text).map_err(err)?;
+    let mut settings = Settings::from_toml(&text).map_err(|e| err(e.to_string()))?;
     let dir = path.parent().unwrap_or(Path::new("."));
     settings.read_roots = settings.read_roots.iter().map(|r| dir.join(r).display().to_string()).collect();
     if let Some(ty) = settings.ty.as_mut().filter(|t| t.contains('/')) {

@@ -6,8 +6,6 @@
 
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
-mod corpus;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -52,7 +50,7 @@ fn main() {
     std::fs::create_dir_all(&py_dir).unwrap();
     let mut nix_bytes = 0usize;
     let mut lines = 0usize;
-    for (i, (nix, py)) in corpus::corpus(n).into_iter().enumerate() {
+    for (i, (nix, py)) in nixos_test_support::corpus::corpus(n).into_iter().enumerate() {
         nix_bytes += nix.len();
         lines += py.lines().count();
         std::fs::write(nix_dir.join(format!("test-{i:04}.nix")), nix).unwrap();
@@ -104,7 +102,7 @@ fn main() {
     );
     // --type-check beside the plain lint: the 1,000 generated tests, and the
     // real-world tests when the shared material is here.
-    if let Some(ty) = ty() {
+    if let Some(ty) = nixos_test_support::ty() {
         let mut sets = vec![("generated", nix_dir.clone())];
         let shared = std::env::var_os("NIXOS_TEST_TOOLS_SHARED")
             .map(PathBuf::from)
@@ -171,11 +169,6 @@ fn main() {
         }
         None => println!("ruff not found: `pip install ruff` (or `cargo xtask bench` installs it) for the side-by-side figure"),
     }
-}
-
-fn ty() -> Option<PathBuf> {
-    let venv = PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/nixos-test-tools/venv/bin/ty");
-    std::env::var_os("NIXOS_TEST_TY").map(PathBuf::from).filter(|p| p.is_file()).or_else(|| venv.is_file().then_some(venv))
 }
 
 /// Peak RSS (KiB) of one run, from `/proc/<pid>/status` VmHWM sampled until exit.

@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
-mod support;
-
-use support::shared_dir;
+use nixos_test_support::shared_dir;
 
 use nixos_test_analysis::diagnostics::Severity;
 use nixos_test_analysis::nix::{FileLoader, ScriptStatus, read_path};

@@ -5,8 +5,6 @@
 
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -15,7 +13,7 @@ use nixos_test_analysis::nix::{NodeKind, ScriptStatus};
 use nixos_test_analysis::source_map::FileId;
 use nixos_test_analysis::{Analysis, Config, analyze, lint};
 use nixos_test_fs::DiskLoader;
-use support::shared_dir;
+use nixos_test_support::shared_dir;
 
 /// A typo a person makes: two inner letters swapped (or a letter doubled).
 fn typo(word: &str) -> String {
@@ -124,7 +122,7 @@ fn injected_mistakes_are_reported_on_their_line() {
     let Some(root) = shared_dir("realworld") else { return };
     let config = Config::default();
     let loader = DiskLoader::default();
-    let mut files: Vec<PathBuf> = support::nix_files(&root);
+    let mut files: Vec<PathBuf> = nixos_test_support::nix_files(&root);
     files.sort();
     let (mut tests, mut fully_checked) = (0, 0);
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();

@@ -5,26 +5,12 @@
 
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use nixos_test_analysis::nix::FileLoader;
 use nixos_test_analysis::{Config, model, typecheck};
-use support::shared_dir;
-
-/// The ty CI installs (`cargo xtask setup`), else `ty` on PATH.
-fn ty() -> Option<PathBuf> {
-    let found = std::env::var_os("NIXOS_TEST_TY")
-        .map(PathBuf::from)
-        .filter(|p| p.is_file())
-        .or_else(|| std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join("ty")).find(|p| p.is_file())));
-    if found.is_none() {
-        eprintln!("SKIPPED: ty is not installed (cargo xtask setup installs it; or set NIXOS_TEST_TY)");
-    }
-    found
-}
+use nixos_test_support::{shared_dir, ty};
 
 fn lint(ty: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nixos-test-lint"))
@@ -86,7 +72,7 @@ fn injected_type_mistakes_are_reported_on_their_nix_line() {
     let mut found = vec![0usize; MISTAKES.len()];
     let mut tried = vec![0usize; MISTAKES.len()];
     let mut misses = Vec::new();
-    let files: Vec<PathBuf> = support::nix_files(&copy);
+    let files: Vec<PathBuf> = nixos_test_support::nix_files(&copy);
     for file in &files {
         let source = std::fs::read_to_string(file).unwrap();
         let path = file.display().to_string();

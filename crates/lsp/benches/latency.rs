@@ -5,14 +5,9 @@
 
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-#[path = "../../lint/benches/corpus.rs"]
-mod corpus;
-
 use std::time::{Duration, Instant};
 
-use common::{Client, pos};
+use nixos_test_support::lsp::{Client, pos};
 use serde_json::json;
 
 /// The server's debounce before diagnostics (see `server.rs`).
@@ -31,9 +26,9 @@ fn rss_kib(pid: u32) -> u64 {
 }
 
 fn main() {
-    let mut c = Client::start();
+    let mut c = Client::start_server(std::path::Path::new(env!("CARGO_BIN_EXE_nixos-test-lsp")), &[]);
     c.initialize(&["utf-16"]);
-    let (text, _) = corpus::test_file(0, 400);
+    let (text, _) = nixos_test_support::corpus::test_file(0, 400);
     let lines = text.lines().count();
     let uri = "file:///bench/big.nix";
     c.open(uri, &text);
@@ -74,7 +69,7 @@ fn main() {
         DEBOUNCE.as_millis()
     );
     let before = rss_kib(c.pid());
-    for (i, (nix, _)) in corpus::corpus(200).into_iter().enumerate() {
+    for (i, (nix, _)) in nixos_test_support::corpus::corpus(200).into_iter().enumerate() {
         let u = format!("file:///bench/doc-{i}.nix");
         c.open(&u, &nix);
         c.diagnostics(&u, Some(1));

@@ -11,7 +11,7 @@ use dashmap::DashMap;
 use nixos_test_analysis::driver_api::Generation;
 use nixos_test_analysis::line_index::Encoding;
 use nixos_test_analysis::nix::FileLoader;
-use nixos_test_analysis::{Analysis, CONFIG_FILE_NAMES, Config, Settings};
+use nixos_test_analysis::{Analysis, CONFIG_FILE_NAMES, Config};
 use nixos_test_fs::DiskLoader;
 use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
@@ -239,20 +239,24 @@ impl Backend {
         if let Some(c) = self.0.configs.get(&dir) {
             return c.clone();
         }
-        let loaded = nixos_test_fs::find_config(&dir).map(|p| nixos_test_fs::load_settings(&p).map_err(|e| e.to_string()));
-        let settings = match loaded {
-            Some(Ok(s)) => s,
+        // Unreadable, not TOML, or with an unknown rule selector: all said.
+        let loaded = nixos_test_fs::find_config(&dir).map(|p| {
+            let settings = nixos_test_fs::load_settings(&p).map_err(|e| e.to_string())?;
+            Config::new(settings).map_err(|e| format!("{}: {e}", p.display()))
+        });
+        let config = match loaded {
+            Some(Ok(c)) => c,
             Some(Err(e)) => {
                 tracing::warn!("{e}");
                 let client = self.0.client.clone();
                 tokio::spawn(async move {
                     client.show_message(MessageType::WARNING, format!("nixos-test-lsp: configuration not used: {e}")).await;
                 });
-                Settings::default()
+                Config::default()
             }
-            None => Settings::default(),
+            None => Config::default(),
         };
-        let config = Arc::new(Config::new(settings).unwrap_or_default());
+        let config = Arc::new(config);
         self.0.configs.insert(dir, config.clone());
         config
     }

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Client, pos};
+use common::pos;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::json;
@@ -35,7 +35,7 @@ fn run(utf16: bool, cases: u32) {
     let strategy = prop::collection::vec(edit, 1..25);
     runner
         .run(&strategy, |edits| {
-            let mut c = Client::start();
+            let mut c = common::start();
             c.initialize(if utf16 { &["utf-16"] } else { &["utf-8"] });
             let uri = "file:///tmp/edits.nix";
             let mut text = String::from("{ nodes.machine = { }; testScript = ''\n  machine.succeed(\"é𝕏\")\n''; }\n");

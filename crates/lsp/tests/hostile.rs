@@ -18,7 +18,7 @@ fn hover_answers(c: &mut Client) {
 
 #[test]
 fn non_jsonrpc_messages_get_errors_and_the_server_keeps_serving() {
-    let mut c = Client::start();
+    let mut c = common::start();
     c.initialize(&["utf-16"]);
     for body in
         ["{}", "[]", "[1,2]", "null", "42", "\"s\"", r#"{"jsonrpc":"1.0","method":"x"}"#, r#"{"id":1.5,"jsonrpc":"2.0","method":"x"}"#]
@@ -38,7 +38,7 @@ fn non_jsonrpc_messages_get_errors_and_the_server_keeps_serving() {
 
 #[test]
 fn a_wrong_content_length_does_not_deafen_the_server() {
-    let mut c = Client::start();
+    let mut c = common::start();
     c.initialize(&["utf-16"]);
     let body = r#"{"jsonrpc":"2.0","id":950,"method":"textDocument/hover","params":{"textDocument":{"uri":"file:///x.nix"},"position":{"line":0,"character":0}}}"#;
     // Five bytes short, then ten bytes long, then absurdly long.
@@ -53,7 +53,7 @@ fn a_wrong_content_length_does_not_deafen_the_server() {
 
 #[test]
 fn random_frames_never_stop_the_server() {
-    let mut c = Client::start();
+    let mut c = common::start();
     c.initialize(&["utf-16"]);
     // A fixed-seed generator: reproducible, no extra dependency.
     let mut seed = 0x2545_f491_4f6c_dd1d_u64;
@@ -95,7 +95,7 @@ fn random_frames_never_stop_the_server() {
 
 #[test]
 fn exit_without_shutdown_exits_1() {
-    let mut c = Client::start();
+    let mut c = common::start();
     c.initialize(&["utf-16"]);
     c.notify("exit", serde_json::Value::Null);
     assert_eq!(c.exit_status(Duration::from_secs(5)), Some(1));
@@ -110,7 +110,7 @@ fn read_file_targets_are_regular_files_inside_the_repository() {
     let repo = outer.path().join("repo");
     std::fs::create_dir_all(repo.join(".git")).unwrap();
     std::fs::write(outer.path().join("secret.py"), "sk_live_SECRET123\n").unwrap();
-    let mut c = Client::start();
+    let mut c = common::start();
     c.initialize(&["utf-16"]);
     for (i, target) in ["../../../../../../../../dev/stdin", "../../../../../../../../dev/zero", "../secret.py"].iter().enumerate() {
         let file = repo.join(format!("t{i}.nix"));
@@ -139,7 +139,7 @@ fn nothing_runs_without_a_click() {
     let fake = dir.path().join("fake-runner");
     std::fs::write(&fake, format!("#!/bin/sh\ntouch {}\n", marker.display())).unwrap();
     std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let mut c = Client::start_with_env(&[("NIXOS_TEST_RUN", fake.to_str().unwrap())]);
+    let mut c = common::start_with_env(&[("NIXOS_TEST_RUN", fake.to_str().unwrap())]);
     c.initialize(&["utf-16"]);
     let text = "{\n  nodes.\"--driver=/tmp/evil\" = { };\n  nodes.\"x; touch /tmp/pwned\" = { };\n  testScript = ''\n    def test_$(touch /tmp/pwned)(): pass\n    def test_a(): pass\n  '';\n}\n";
     let file = dir.path().join("crafted.nix");
@@ -178,7 +178,7 @@ fn nothing_runs_without_a_click() {
 /// before any `$/progress` uses it (VS Code drops unknown tokens).
 #[test]
 fn run_progress_is_created_before_it_is_used() {
-    let mut c = Client::start_with_env(&[("NIXOS_TEST_RUN", "/bin/true")]);
+    let mut c = common::start_with_env(&[("NIXOS_TEST_RUN", "/bin/true")]);
     c.initialize_with(json!({ "window": { "workDoneProgress": true } }));
     let r = c.request("workspace/executeCommand", json!({ "command": "nixos-test.run", "arguments": [{ "file": "/nonexistent.nix" }] }));
     assert!(r.get("result").is_some(), "{r}");
@@ -193,7 +193,7 @@ fn run_progress_is_created_before_it_is_used() {
 /// empty list that clears it.
 #[test]
 fn nothing_is_published_for_a_closed_document() {
-    let mut c = Client::start();
+    let mut c = common::start();
     c.initialize(&["utf-16"]);
     let body: String = (0..20_000).map(|i| format!("    machine.succeed(\"echo {i}\")\n    undefined_{i}.x()\n")).collect();
     let text = format!("{{\n  nodes.machine = {{ }};\n  testScript = ''\n{body}  '';\n}}\n");
@@ -212,7 +212,7 @@ fn nothing_is_published_for_a_closed_document() {
 #[test]
 fn the_server_follows_its_client_process() {
     let mut client_process = std::process::Command::new("sleep").arg("1").spawn().unwrap();
-    let mut c = Client::start();
+    let mut c = common::start();
     let r = c.request("initialize", json!({ "processId": client_process.id(), "rootUri": null, "capabilities": {} }));
     assert!(r.get("result").is_some(), "{r}");
     client_process.wait().unwrap();
@@ -223,7 +223,7 @@ fn the_server_follows_its_client_process() {
 /// lone CR ends a line, as the protocol counts lines.
 #[test]
 fn line_ends_are_counted_as_the_protocol_does() {
-    let mut c = Client::start();
+    let mut c = common::start();
     c.initialize(&["utf-16"]);
     let uri = "file:///tmp/crlf.nix";
     c.open(uri, "{\r\n}\rx\n");

@@ -12,7 +12,7 @@ use common::{Client, pos};
 use serde_json::{Value, json};
 
 fn start_pulling(root: &std::path::Path) -> Client {
-    let mut c = Client::start();
+    let mut c = common::start();
     let root_uri = format!("file://{}", root.display());
     c.result(
         "initialize",

@@ -8,7 +8,8 @@ mod common;
 
 use std::path::Path;
 
-use common::{Client, pos};
+use common::pos;
+use nixos_test_support::shared_dir;
 use serde_json::json;
 
 #[test]
@@ -17,7 +18,7 @@ fn every_feature_on_every_realworld_file() {
     let mut files: Vec<_> = walkdir(&root);
     files.sort();
     assert_eq!(files.len(), 82);
-    let mut c = Client::start();
+    let mut c = common::start();
     c.initialize(&["utf-16"]);
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap();
@@ -66,19 +67,4 @@ fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
-}
-
-/// Material from outside the repository (`../shared` beside this clone in
-/// CI, or `NIXOS_TEST_TOOLS_SHARED`); absent in a user's clone, where the
-/// test says so and passes.
-fn shared_dir(name: &str) -> Option<std::path::PathBuf> {
-    let base = std::env::var_os("NIXOS_TEST_TOOLS_SHARED")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    let dir = base.join(name);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    eprintln!("SKIPPED: {} is absent (set NIXOS_TEST_TOOLS_SHARED to the shared material)", dir.display());
-    None
 }

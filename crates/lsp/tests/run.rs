@@ -9,7 +9,6 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::Client;
 use serde_json::json;
 
 fn runner() -> PathBuf {
@@ -68,7 +67,7 @@ fn cancelling_a_run_from_the_editor_stops_it() {
     let (file, driver) = test_with_driver(dir.path(), text);
     let qemu = qemu();
     let out_dir = runtime_dir(dir.path());
-    let mut c = Client::start_with_env(&[
+    let mut c = common::start_with_env(&[
         ("NIXOS_TEST_RUN", runner().to_str().unwrap()),
         ("NIXOS_TEST_DRIVER", driver.to_str().unwrap()),
         ("FAKE_DRIVER_QEMU", qemu.as_str()),
@@ -105,7 +104,7 @@ fn run_lens_reports_failures_at_their_nix_line() {
     let text = "{\n  nodes.server = { };\n  testScript = ''\n    def test_ok(server):\n        server.succeed(\"true\")\n\n    def test_broken(server):\n        server.succeed(\"false\")\n  '';\n}\n";
     let (file, driver) = test_with_driver(dir.path(), text);
 
-    let mut c = Client::start_with_env(&[("NIXOS_TEST_RUN", runner().to_str().unwrap()), ("NIXOS_TEST_DRIVER", driver.to_str().unwrap())]);
+    let mut c = common::start_with_env(&[("NIXOS_TEST_RUN", runner().to_str().unwrap()), ("NIXOS_TEST_DRIVER", driver.to_str().unwrap())]);
     c.initialize(&["utf-16"]);
     let uri = format!("file://{}", file.display());
     c.open(&uri, text);
@@ -134,7 +133,7 @@ fn every_way_of_ending_a_run_stops_driver_and_vms() {
     let qemu = qemu();
     for way in ["$/cancelRequest", "shutdown", "stdin closed", "SIGTERM", "SIGKILL"] {
         let xdg = runtime_dir(&dir.path().join(way.replace(['/', '$', ' '], "_")));
-        let mut c = Client::start_with_env(&[
+        let mut c = common::start_with_env(&[
             ("NIXOS_TEST_RUN", runner().to_str().unwrap()),
             ("NIXOS_TEST_DRIVER", driver.to_str().unwrap()),
             ("FAKE_DRIVER_QEMU", qemu.as_str()),
@@ -179,7 +178,7 @@ fn runs_are_one_per_test_from_saved_files_with_their_logs_named() {
     let slow = "{\n  nodes.server = { };\n  testScript = ''\n    def test_slow(server):\n        import time\n        time.sleep(3)\n\n    def test_broken(server):\n        server.succeed(\"false\")\n  '';\n}\n";
     let (file, driver) = test_with_driver(dir.path(), slow);
     let xdg = runtime_dir(dir.path());
-    let mut c = Client::start_with_env(&[
+    let mut c = common::start_with_env(&[
         ("NIXOS_TEST_RUN", runner().to_str().unwrap()),
         ("NIXOS_TEST_DRIVER", driver.to_str().unwrap()),
         ("XDG_RUNTIME_DIR", xdg.as_str()),

@@ -23,7 +23,7 @@ fn lines_of(diags: &[Value]) -> Vec<u64> {
 
 #[test]
 fn diagnostics_on_open_and_change() {
-    let mut c = Client::start();
+    let mut c = common::start();
     let init = c.initialize(&["utf-16"]);
     assert_eq!(init["capabilities"]["positionEncoding"], "utf-16");
     let (u, _) = open_example(&mut c, "mistakes.nix");
@@ -45,7 +45,7 @@ fn diagnostics_on_open_and_change() {
 
 #[test]
 fn completion_of_nodes_methods_fixtures_and_keywords() {
-    let mut c = Client::start();
+    let mut c = common::start();
     // A client that resolves documentation lazily (VS Code).
     c.initialize_with(json!({
         "general": { "positionEncodings": ["utf-16"] },
@@ -85,7 +85,7 @@ fn completion_of_nodes_methods_fixtures_and_keywords() {
 
 #[test]
 fn hover_definition_references_rename() {
-    let mut c = Client::start();
+    let mut c = common::start();
     c.initialize(&["utf-16"]);
     let (u, _) = open_example(&mut c, "mistakes.nix");
     let h = c.result("textDocument/hover", json!({ "textDocument": { "uri": u }, "position": pos(11, 12) }));
@@ -113,7 +113,7 @@ fn hover_definition_references_rename() {
 
 #[test]
 fn code_actions_lenses_symbols_tokens() {
-    let mut c = Client::start();
+    let mut c = common::start();
     c.initialize(&["utf-16"]);
     let (u, _) = open_example(&mut c, "mistakes.nix");
     let diags = c.diagnostics(&u, Some(1));
@@ -160,7 +160,7 @@ fn code_actions_lenses_symbols_tokens() {
 
 #[test]
 fn options_signature_help_and_subtests() {
-    let mut c = Client::start();
+    let mut c = common::start();
     c.initialize(&["utf-16"]);
     let (u, text) = open_example(&mut c, "legacy-webserver.nix");
     // A new attribute line in the test's attrset offers the test options.
@@ -189,7 +189,7 @@ fn options_signature_help_and_subtests() {
 
 #[test]
 fn utf8_negotiation_and_multibyte_text() {
-    let mut c = Client::start();
+    let mut c = common::start();
     let init = c.initialize(&["utf-8", "utf-16"]);
     assert_eq!(init["capabilities"]["positionEncoding"], "utf-8");
     let u = "file:///tmp/unicode-test.nix";
@@ -205,7 +205,7 @@ fn utf8_negotiation_and_multibyte_text() {
 
 #[test]
 fn bad_requests_get_errors_and_the_server_lives() {
-    let mut c = Client::start();
+    let mut c = common::start();
     c.initialize(&["utf-16"]);
     let r = c.request("textDocument/hover", json!({ "bogus": true }));
     assert!(r.get("error").is_some());
@@ -234,7 +234,7 @@ fn bad_requests_get_errors_and_the_server_lives() {
 /// documentation inline for clients that do not resolve (stock Neovim).
 #[test]
 fn completion_only_where_it_means_something() {
-    let mut c = Client::start();
+    let mut c = common::start();
     c.initialize(&["utf-16"]);
     let text = "{\n  name = \"t\";\n  nodes.server = {\n    \n  };\n  \n  testScript = ''\n    # a comment \n    server.succeed(\"a string \")\n    server.wait_for_unit(\"x\", \n    print(${toString 1})\n    server.\n    x = 1\n  '';\n}\n";
     let u = "file:///tmp/completion-context.nix";
@@ -283,7 +283,7 @@ fn completion_only_where_it_means_something() {
 /// is offered apart, for the user to confirm.
 #[test]
 fn rename_prepares_refuses_and_offers_strings_apart() {
-    let mut c = Client::start();
+    let mut c = common::start();
     c.initialize_with(json!({
         "general": { "positionEncodings": ["utf-16"] },
         "workspace": { "workspaceEdit": { "documentChanges": true, "changeAnnotationSupport": { "groupsOnLabel": true } } }
@@ -322,7 +322,7 @@ fn tests_are_checked_again_when_the_files_they_read_change() {
     let nix = dir.path().join("t.nix");
     let text = "{\n  nodes.machine = { };\n  testScript = builtins.readFile ./script.py;\n}\n";
     std::fs::write(&nix, text).unwrap();
-    let mut c = Client::start();
+    let mut c = common::start();
     c.initialize_with(json!({ "workspace": { "didChangeWatchedFiles": { "dynamicRegistration": true } } }));
     // A request in between: the client answers the registration meanwhile.
     c.request("textDocument/hover", json!({ "textDocument": { "uri": "file:///nowhere.nix" }, "position": pos(0, 0) }));
@@ -343,7 +343,7 @@ fn tests_are_checked_again_when_the_files_they_read_change() {
 /// applying that edit silences it; unused imports are tagged unnecessary.
 #[test]
 fn every_finding_offers_noqa_and_unused_code_is_tagged() {
-    let mut c = Client::start();
+    let mut c = common::start();
     c.initialize(&["utf-16"]);
     let text = "{\n  nodes.server = { };\n  testScript = ''\n    import json\n    server.wait_for_unitt(\"x\")\n  '';\n}\n";
     let u = "file:///tmp/noqa.nix";
@@ -374,7 +374,7 @@ fn every_finding_offers_noqa_and_unused_code_is_tagged() {
 fn nix_syntax_errors_can_be_left_to_a_nix_server() {
     let text = "{\n  nodes.machine = { };\n  testScript = ''\n    machine.succeed(\"true\")\n  ';\n}\n";
     for (option, expected) in [(true, 1), (false, 0)] {
-        let mut c = Client::start();
+        let mut c = common::start();
         c.request(
             "initialize",
             json!({ "processId": null, "rootUri": null, "capabilities": {}, "initializationOptions": { "nixSyntaxErrors": option } }),
@@ -394,7 +394,7 @@ fn nix_syntax_errors_can_be_left_to_a_nix_server() {
 /// `source.fixAll`: every safe fix of the file in one action.
 #[test]
 fn fix_all_applies_every_safe_fix() {
-    let mut c = Client::start();
+    let mut c = common::start();
     c.initialize(&["utf-16"]);
     let text = "{\n  nodes.server = { };\n  testScript = ''\n    server.wait_for_unitt(\"x\")\n    server.succed(\"y\")\n  '';\n}\n";
     let u = "file:///tmp/fix-all.nix";
@@ -423,7 +423,7 @@ fn fix_all_applies_every_safe_fix() {
 /// defines: functions, variables, parameters (scoped).
 #[test]
 fn navigation_of_script_local_names() {
-    let mut c = Client::start();
+    let mut c = common::start();
     c.initialize(&["utf-16"]);
     let text = "{\n  nodes.server = { };\n  testScript = ''\n    def check(unit):\n        server.wait_for_unit(unit)\n    check(\"a\")\n    unit = \"b\"\n    check(unit)\n  '';\n}\n";
     let u = "file:///tmp/locals.nix";
@@ -447,4 +447,32 @@ fn navigation_of_script_local_names() {
     let bad = c.request("textDocument/rename", json!({ "textDocument": td, "position": pos(3, 15), "newName": "not a name" }));
     assert!(bad.get("error").is_some());
     c.shutdown();
+}
+
+/// A configuration the server cannot use is said, not silently ignored
+/// (the CLI fails on it): not TOML, or an unknown rule selector. Fixed on
+/// disk, it is read again when the client reports the change.
+#[test]
+fn a_broken_configuration_is_shown_and_read_again_when_fixed() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir(repo.path().join(".git")).unwrap();
+    let text = "{\n  nodes.server = { };\n  testScript = ''\n    server.wait_for_unit(\"x\", timeout=5)\n  '';\n}\n";
+    let file = repo.path().join("t.nix");
+    std::fs::write(&file, text).unwrap();
+    let config = repo.path().join("nixos-test-lint.toml");
+    for (broken, says) in [("select = [", "configuration not used"), ("select = [\"NT\", \"XYZ9\"]", "unknown rule selector `XYZ9`")] {
+        std::fs::write(&config, broken).unwrap();
+        let mut c = common::start();
+        c.initialize(&["utf-16"]);
+        let u = uri(&file);
+        c.open(&u, text);
+        let shown = c.wait_for(|m| m["method"] == "window/showMessage");
+        assert!(shown["params"]["message"].as_str().unwrap().contains(says), "{shown}");
+        assert!(c.diagnostics(&u, Some(1)).iter().any(|d| d["code"] == "NT403"), "the defaults meanwhile");
+        std::fs::write(&config, "ignore = [\"NT403\"]\n").unwrap();
+        c.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": uri(&config), "type": 2 }] }));
+        let again = c.wait_for(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["diagnostics"] == json!([]));
+        assert_eq!(again["params"]["uri"], u.as_str());
+        c.shutdown();
+    }
 }

@@ -6,21 +6,8 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::Client;
+use nixos_test_support::ty;
 use serde_json::json;
-
-fn ty() -> Option<PathBuf> {
-    let found = std::env::var_os("NIXOS_TEST_TY")
-        .map(PathBuf::from)
-        .filter(|p| p.is_file())
-        .or_else(|| std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join("ty")).find(|p| p.is_file())));
-    if found.is_none() {
-        eprintln!("SKIPPED: ty is not installed (cargo xtask setup installs it; or set NIXOS_TEST_TY)");
-    }
-    found
-}
 
 /// Two mistakes only the type check finds: a literal through a variable,
 /// and an annotation the driver's return type contradicts.
@@ -29,7 +16,7 @@ const TEST: &str = "{\n  nodes.server = { };\n  testScript = ''\n    port = \"80
 #[test]
 fn ty_findings_follow_ours_at_their_nix_lines() {
     let Some(ty) = ty() else { return };
-    let mut c = Client::start();
+    let mut c = common::start();
     let r = c.request(
         "initialize",
         json!({ "processId": null, "rootUri": null, "capabilities": {}, "initializationOptions": { "typeCheck": true, "ty": ty } }),
@@ -55,7 +42,7 @@ fn ty_findings_follow_ours_at_their_nix_lines() {
 
 #[test]
 fn without_ty_one_message_and_our_diagnostics_unchanged() {
-    let mut c = Client::start_with_env(&[("PATH", "/nonexistent"), ("NIXOS_TEST_TY", "/nonexistent/ty")]);
+    let mut c = common::start_with_env(&[("PATH", "/nonexistent"), ("NIXOS_TEST_TY", "/nonexistent/ty")]);
     let r = c.request(
         "initialize",
         json!({ "processId": null, "rootUri": null, "capabilities": {}, "initializationOptions": { "typeCheck": true } }),

@@ -41,26 +41,40 @@ __all__ = ["main", "test_names"]
 _collected: dict[str, Any] = {}
 
 
-def _test_defs(tree: ast.Module) -> list[ast.stmt]:
+def _is_test(name: str) -> bool:
+    """pytest's collection rule (a ``test`` prefix), as the linter's."""
+    return name.startswith("test")
+
+
+def _is_fixture_decorator(d: ast.expr) -> bool:
+    """``@fixture``, ``@pytest.fixture(scope=...)``: a name in the callee
+    holds ``fixture``; the arguments do not count (as in the linter), so
+    ``@pytest.mark.parametrize("fixture_path", ...)`` marks a test."""
+    if isinstance(d, ast.Call):
+        d = d.func
+    while isinstance(d, ast.Attribute):
+        if "fixture" in d.attr:
+            return True
+        d = d.value
+    return isinstance(d, ast.Name) and "fixture" in d.id
+
+
+def _is_fixture(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(_is_fixture_decorator(d) for d in node.decorator_list)
+
+
+def _test_defs(tree: ast.Module) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
     """Module-level test functions and fixture functions, in source order."""
-    out: list[ast.stmt] = []
-    for node in tree.body:
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        is_fixture = any("fixture" in ast.unparse(d) for d in node.decorator_list)
-        if node.name.startswith("test") or is_fixture:
-            out.append(node)
-    return out
+    return [
+        node
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (_is_test(node.name) or _is_fixture(node))
+    ]
 
 
 def test_names(source: str) -> list[str]:
     """Names of the module-level test functions of a script (no fixtures)."""
-    tree = ast.parse(source)
-    return [
-        n.name
-        for n in _test_defs(tree)
-        if n.name.startswith("test") and not any("fixture" in ast.unparse(d) for d in n.decorator_list)  # type: ignore[attr-defined]
-    ]
+    return [n.name for n in _test_defs(ast.parse(source)) if _is_test(n.name) and not _is_fixture(n)]
 
 
 def _recompile(source: str, filename: str, namespace: dict[str, Any]) -> list[str]:

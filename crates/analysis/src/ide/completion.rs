@@ -391,7 +391,7 @@ fn in_test_def_params(text: &str, at: usize) -> Option<Vec<&str>> {
     let line = &text[line_start..at];
     let rest = line.trim_start().strip_prefix("def ")?;
     let (name, params) = rest.split_once('(')?;
-    if !name.trim().starts_with("test") || params.contains(')') {
+    if !crate::python::is_test_function(name.trim()) || params.contains(')') {
         return None;
     }
     Some(params.split(',').map(str::trim).filter(|p| !p.is_empty()).collect())

@@ -34,8 +34,7 @@ pub fn hover(a: &Analysis, offset: TextSize, g: Generation) -> Option<Hover> {
         let ty = receiver_ty(a, pos.test, pos.index, recv, g)?;
         let member = members_of(&ty, g).iter().copied().find(|m| m.name == word)?;
         member_doc(member, g)
-    } else if let Some(node) = pos.test.node(word).or_else(|| (word == "machine" && pos.test.nodes.len() == 1).then(|| &pos.test.nodes[0]))
-    {
+    } else if let Some(node) = pos.test.machine_named(word) {
         let (class, group) = match node.kind {
             NodeKind::Vm => ("QemuMachine", "nodes"),
             NodeKind::Container => ("NspawnMachine", "containers"),

@@ -94,11 +94,7 @@ pub(crate) fn receiver_ty(a: &Analysis, test: &TestDef, index: usize, name: &str
     if module.is_some_and(|m| m.contains_key(name)) {
         return None;
     }
-    if let Some(node) = test.node(name) {
-        return Some(ReceiverTy::Machine(machine_ty_of_node(node.kind)));
-    }
-    if name == "machine" && test.nodes.len() == 1 {
-        let node = &test.nodes[0];
+    if let Some(node) = test.machine_named(name) {
         return Some(ReceiverTy::Machine(machine_ty_of_node(node.kind)));
     }
     if crate::python::is_vlan_name(name) {

@@ -30,7 +30,7 @@ fn node_at(a: &Analysis, offset: TextSize) -> Option<(usize, &Node)> {
         if receiver_before(pos.text, range.start().into()).is_some() {
             return None;
         }
-        let node = pos.test.node(word).or_else(|| (word == "machine" && pos.test.nodes.len() == 1).then(|| &pos.test.nodes[0]))?;
+        let node = pos.test.machine_named(word)?;
         return Some((pos.index, node));
     }
     a.file.tests.iter().enumerate().find_map(|(i, t)| t.nodes.iter().find(|n| n.name_range.contains_inclusive(offset)).map(|n| (i, n)))
@@ -145,7 +145,7 @@ struct Uses<'a> {
 impl<'b> Visitor<'b> for Uses<'_> {
     fn visit_stmt(&mut self, stmt: &'b Stmt) {
         if let Stmt::FunctionDef(f) = stmt {
-            let is_test = f.name.id.starts_with("test");
+            let is_test = crate::python::is_test_function(&f.name.id);
             let param = f.parameters.iter().find(|p| p.name().id.as_str() == self.name);
             if let Some(p) = param {
                 if is_test {
@@ -192,7 +192,7 @@ pub fn references(a: &Analysis, offset: TextSize) -> Vec<SourceRange> {
     };
     let mut out = vec![SourceRange { file: FileId::Nix, range: node.name_range }];
     out.extend(python_uses(a, index, &node.py_name));
-    if a.file.tests[index].nodes.len() == 1 && node.py_name != "machine" {
+    if a.file.tests[index].machine_alias().is_some() {
         out.extend(python_uses(a, index, "machine"));
     }
     out

@@ -65,6 +65,21 @@ impl TestDef {
         self.nodes.iter().find(|n| n.py_name == py_name)
     }
 
+    /// The node `machine` stands for where no node has that name: the
+    /// driver's implicit alias, which exists only with exactly one machine.
+    /// The one statement of that rule for checks, IDE and type check alike.
+    pub fn machine_alias(&self) -> Option<&Node> {
+        match self.nodes.as_slice() {
+            [only] if self.node("machine").is_none() => Some(only),
+            _ => None,
+        }
+    }
+
+    /// The node a Python name refers to: by its name, or through the alias.
+    pub fn machine_named(&self, py_name: &str) -> Option<&Node> {
+        self.node(py_name).or_else(|| (py_name == "machine").then(|| self.machine_alias()).flatten())
+    }
+
     /// A display label: the test's name, else its attribute, else "test".
     pub fn label(&self) -> &str {
         self.name.as_deref().or(self.attr.as_deref()).unwrap_or("test")

@@ -6,6 +6,13 @@ mod scope;
 
 pub use scope::{MachineTy, ScriptScope, TestFunction, assigned_names, function_locals, local_bindings, machine_ty_of_node};
 
+/// Whether a module-level function is a test, as pytest collects them
+/// (`python_functions = "test"`, a prefix match): one rule for the checks,
+/// the IDE and the Run lenses.
+pub fn is_test_function(name: &str) -> bool {
+    name.starts_with("test")
+}
+
 /// Python builtins a node name may hide.
 pub const BUILTINS: &[&str] = &[
     "abs",

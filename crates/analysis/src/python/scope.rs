@@ -87,7 +87,7 @@ impl ScriptScope {
                 if decorated_fixture {
                     scope.fixtures.push(f.name.id.to_string());
                 }
-                if f.name.id.starts_with("test") && !decorated_fixture {
+                if super::is_test_function(&f.name.id) && !decorated_fixture {
                     let p = &f.parameters;
                     let params = p
                         .posonlyargs

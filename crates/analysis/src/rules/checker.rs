@@ -42,7 +42,7 @@ pub(crate) struct Checker<'a> {
 /// Runs every `NT2xx`-`NT4xx` check and the fixture checks on one script.
 pub fn check(module: &ast::ModModule, text: &str, test: &TestDef, scope: &ScriptScope, g: Generation) -> Vec<Finding> {
     let api = DriverApi::get();
-    let alias = if test.node("machine").is_none() && test.nodes.len() == 1 { test.nodes.first() } else { None };
+    let alias = test.machine_alias();
     let imports_at = import_position(module);
     let mut c = Checker { test, scope, g, api, alias, locals: Vec::new(), out: Vec::new(), text, likely: false, imports_at };
     let mut loads = LoadedNames::default();
@@ -201,7 +201,7 @@ impl<'b> Visitor<'b> for Checker<'_> {
                         self.visit_expr(default);
                     }
                 }
-                let is_test = self.locals.is_empty() && f.name.id.starts_with("test");
+                let is_test = self.locals.is_empty() && crate::python::is_test_function(&f.name.id);
                 let scope = self.function_scope(&f.name.id, &f.parameters, &f.body, is_test);
                 self.locals.push(scope);
                 for s in &f.body {

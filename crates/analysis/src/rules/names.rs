@@ -145,7 +145,7 @@ pub(super) fn undefined_name(f: RuffFinding, t: &Translation<'_>) -> Option<Find
         // `machne.succeed(...)`: the receiver of a Machine method is
         // a machine, so only machines are candidates (not `machines`).
         candidates.extend(t.scope.module.iter().filter(|(_, ty)| ty.is_some()).map(|(n, _)| n.as_str()));
-        let alias = t.test.node("machine").is_none() && t.test.nodes.len() == 1;
+        let alias = t.test.machine_alias().is_some();
         if alias || (open && uses.is_some()) {
             candidates.push("machine");
         }

@@ -38,18 +38,18 @@ pub struct RuffFinding {
 pub const INTERNAL: &[&str] = &["F821", "F811"];
 
 /// The ruff rules a selection asks for, plus [`INTERNAL`].
-pub fn rules_for(selection: &RuleSelection, python: PythonVersion) -> Result<RuffRules, String> {
+pub fn rules_for(selection: &RuleSelection, python: PythonVersion) -> Result<RuffRules, crate::SettingsError> {
     let mut rules: Vec<Rule> = Vec::new();
     for s in selection.selectors() {
         if s.starts_with("NT") {
             continue;
         }
-        let selector = RuleSelector::from_str(&s).map_err(|e| format!("unknown rule selector `{s}`: {e}"))?;
+        let selector = RuleSelector::from_str(&s).map_err(|e| bad_selector(&s, e))?;
         rules.extend(selector.rules(&PreviewOptions::default()));
     }
     for s in selection.ignore.iter().chain(&selection.extend_select) {
         if !s.starts_with("NT") && s != "ALL" {
-            RuleSelector::from_str(s).map_err(|e| format!("unknown rule selector `{s}`: {e}"))?;
+            RuleSelector::from_str(s).map_err(|e| bad_selector(s, e))?;
         }
     }
     rules.retain(|r| selection.enabled(&r.noqa_code().to_string()));
@@ -61,6 +61,10 @@ pub fn rules_for(selection: &RuleSelection, python: PythonVersion) -> Result<Ruf
     let mut seen = std::collections::HashSet::new();
     rules.retain(|r| seen.insert(*r));
     Ok(RuffRules::new(rules, python))
+}
+
+fn bad_selector(selector: &str, e: impl std::fmt::Display) -> crate::SettingsError {
+    crate::SettingsError::Selector { selector: selector.to_string(), reason: e.to_string() }
 }
 
 /// A rule list and an id that changes whenever the list does, so that each

@@ -86,6 +86,19 @@ def test_parametrize_and_driver_fixtures(tmp_path):
     assert sum(1 for e in r["events"] if e["event"] == "test_pass") == 2
 
 
+def test_a_parametrized_argument_named_like_a_fixture_is_still_a_test(tmp_path):
+    # The linter and the Run lenses take this for a test: so does the plugin.
+    r = run(tmp_path, """
+        import pytest
+
+        @pytest.mark.parametrize("fixture_path", ["/a"])
+        def test_path(client, fixture_path):
+            client.succeed(f"ls {fixture_path}")
+        """)
+    assert r["status"] == "passed", r["output"]
+    assert ("test_pass", "test_path[/a]") in outcomes(r), r["events"]
+
+
 def test_failures_carry_rewritten_assertions_and_the_script_line(tmp_path):
     r = run(tmp_path, """
         def test_page(server):

@@ -2,8 +2,6 @@
 //! several nodes, `let` bindings, holes in strings, subtests, loops,
 //! f-strings, fixture-mode functions; 40 to 160 lines of script each.
 
-#![allow(dead_code)]
-
 /// A tiny LCG: the same corpus on every machine.
 pub struct Rng(u64);
 
