@@ -218,7 +218,7 @@ fn script_completions(
     if let Some(params) = in_test_def_params(text, start) {
         for node in &pos.test.nodes {
             if !params.contains(&node.py_name.as_str()) {
-                items.push(node_item(node, replace));
+                items.push(node_item(node, g, replace));
             }
         }
         for f in DRIVER_FIXTURES.iter().chain(PYTEST_FIXTURES) {
@@ -258,7 +258,7 @@ fn script_completions(
         }
     }
     for node in &pos.test.nodes {
-        items.push(node_item(node, replace));
+        items.push(node_item(node, g, replace));
     }
     for m in DriverApi::get().globals(g) {
         let mut item = member_item(m, g, replace);
@@ -309,11 +309,8 @@ fn simple(label: &str, kind: CompletionKind, detail: &str, replace: TextRange) -
     }
 }
 
-fn node_item(node: &crate::nix::Node, replace: TextRange) -> CompletionItem {
-    let (class, group) = match node.kind {
-        NodeKind::Vm => ("QemuMachine", "nodes"),
-        NodeKind::Container => ("NspawnMachine", "containers"),
-    };
+fn node_item(node: &crate::nix::Node, g: Generation, replace: TextRange) -> CompletionItem {
+    let (class, group) = (crate::python::ty::node_class(node.kind).python_name(g), node.kind.group());
     let mut item = simple(&node.py_name, CompletionKind::Node, &format!("{class} ({group}.{})", node.name), replace);
     item.documentation = Some(format!(
         "The {} `{}` defined in Nix as `{group}.{}`.",

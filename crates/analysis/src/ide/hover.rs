@@ -35,10 +35,7 @@ pub fn hover(a: &Analysis, offset: TextSize, g: Generation) -> Option<Hover> {
         let member = members_of(&ty, g).iter().copied().find(|m| m.name == word)?;
         member_doc(member, g)
     } else if let Some(node) = pos.test.machine_named(word) {
-        let (class, group) = match node.kind {
-            NodeKind::Vm => ("QemuMachine", "nodes"),
-            NodeKind::Container => ("NspawnMachine", "containers"),
-        };
+        let (class, group) = (crate::python::ty::node_class(node.kind).python_name(g), node.kind.group());
         let alias = if word == "machine" && node.py_name != "machine" {
             "\n\nThe implicit alias of the only machine (deprecated): name it instead."
         } else {

@@ -22,6 +22,7 @@ use ruff_text_size::{TextRange, TextSize};
 use crate::Analysis;
 use crate::driver_api::{Class, DriverApi, Generation, Member};
 use crate::nix::TestDef;
+use crate::python::ty::{Binding, machine_class};
 use crate::python::{MachineTy, machine_ty_of_node};
 use crate::source_map::FileId;
 
@@ -87,29 +88,22 @@ pub(crate) enum ReceiverTy {
 }
 
 pub(crate) fn receiver_ty(a: &Analysis, test: &TestDef, index: usize, name: &str, g: Generation) -> Option<ReceiverTy> {
-    let module = a.scripts.get(index)?.as_ref().map(|s| &s.scope.module);
-    if let Some(Some(ty)) = module.and_then(|m| m.get(name)) {
-        return Some(ReceiverTy::Machine(*ty));
+    let Some(Some(script)) = a.scripts.get(index) else {
+        return test.machine_named(name).map(|n| ReceiverTy::Machine(machine_ty_of_node(n.kind)));
+    };
+    match script.scope.resolve(test, name, g) {
+        Binding::Machine(ty, _) => Some(ReceiverTy::Machine(ty)),
+        Binding::Vlan => Some(ReceiverTy::Object(Class::Vlan)),
+        Binding::Global(m) => m.value_class.filter(|c| *c != Class::Tester).map(ReceiverTy::Object),
+        Binding::Value(_) | Binding::Other => None,
     }
-    if module.is_some_and(|m| m.contains_key(name)) {
-        return None;
-    }
-    if let Some(node) = test.machine_named(name) {
-        return Some(ReceiverTy::Machine(machine_ty_of_node(node.kind)));
-    }
-    if crate::python::is_vlan_name(name) {
-        return Some(ReceiverTy::Object(Class::Vlan));
-    }
-    DriverApi::get().global(name, g)?.value_class.filter(|c| *c != Class::Tester).map(ReceiverTy::Object)
 }
 
 /// The members an object of this type has.
 pub(crate) fn members_of(ty: &ReceiverTy, g: Generation) -> &'static [&'static Member] {
     let api = DriverApi::get();
     match ty {
-        ReceiverTy::Machine(MachineTy::Qemu) => api.machine_members(Class::Qemu, g),
-        ReceiverTy::Machine(MachineTy::Nspawn) => api.machine_members(Class::Nspawn, g),
-        ReceiverTy::Machine(MachineTy::Any) => api.machine_members(Class::Base, g),
+        ReceiverTy::Machine(t) => api.machine_members(machine_class(*t), g),
         ReceiverTy::Object(c) => api.machine_members(*c, g),
     }
 }

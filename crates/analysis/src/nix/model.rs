@@ -20,6 +20,16 @@ pub enum NodeKind {
     Container,
 }
 
+impl NodeKind {
+    /// The test option that declares such nodes.
+    pub fn group(self) -> &'static str {
+        match self {
+            NodeKind::Vm => "nodes",
+            NodeKind::Container => "containers",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Node {
     /// The attribute name as written in Nix (`web-server`).

@@ -3,6 +3,7 @@
 
 pub mod brackets;
 mod scope;
+pub mod ty;
 
 pub use scope::{MachineTy, ScriptScope, TestFunction, assigned_names, function_locals, local_bindings, machine_ty_of_node};
 

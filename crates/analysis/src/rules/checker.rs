@@ -10,17 +10,9 @@ use std::collections::{HashMap, HashSet};
 use super::{Certainty, Finding, PyFix, Rule};
 use crate::driver_api::{Class, DriverApi, Generation, Member};
 use crate::nix::{Node, TestDef};
+use crate::python::ty::{Binding, machine_class};
 use crate::python::{MachineTy, ScriptScope, machine_ty_of_node};
 
-/// What a name refers to where it is used.
-#[derive(Clone, Copy)]
-pub(super) enum Resolved<'a> {
-    Machine(MachineTy, Option<&'a Node>),
-    Global(&'a Member),
-    /// What a driver method returned (`out = server.succeed(...)`).
-    Value(&'static str),
-    Other,
-}
 pub(crate) struct Checker<'a> {
     pub(super) test: &'a TestDef,
     pub(super) scope: &'a ScriptScope,
@@ -80,52 +72,26 @@ impl<'a> Checker<'a> {
         self.out.push(Finding::new(rule, range, message).with_fix(fix).with_certainty(certainty));
     }
 
-    pub(super) fn resolve(&self, name: &str) -> Resolved<'a> {
+    pub(super) fn resolve(&self, name: &str) -> Binding<'a> {
         for scope in self.locals.iter().rev() {
             if let Some(ty) = scope.get(name) {
                 return match ty {
-                    Some(t) => Resolved::Machine(*t, self.test.node(name)),
-                    None => Resolved::Other,
+                    Some(t) => Binding::Machine(*t, self.test.node(name)),
+                    None => Binding::Other,
                 };
             }
         }
-        if let Some(ty) = self.scope.module.get(name) {
-            return match (ty, self.scope.values.get(name)) {
-                (Some(t), _) => Resolved::Machine(*t, None),
-                (None, Some(Some(v))) => Resolved::Value(v),
-                (None, _) => Resolved::Other,
-            };
-        }
-        if let Some(node) = self.test.node(name) {
-            return Resolved::Machine(machine_ty_of_node(node.kind), Some(node));
-        }
-        if name == "machine"
-            && let Some(node) = self.alias
-        {
-            return Resolved::Machine(machine_ty_of_node(node.kind), Some(node));
-        }
-        match self.api.global(name, self.g) {
-            Some(m) => Resolved::Global(m),
-            None if self.scope.inferred_machines.contains_key(name) => Resolved::Machine(MachineTy::Any, None),
-            None => Resolved::Other,
-        }
-    }
-
-    pub(super) fn class_of(ty: MachineTy) -> Class {
-        match ty {
-            MachineTy::Qemu => Class::Qemu,
-            MachineTy::Nspawn => Class::Nspawn,
-            MachineTy::Any => Class::Base,
-        }
+        self.scope.resolve(self.test, name, self.g)
     }
 
     /// The member `attr` of a machine of type `ty`; for `Any` either kind's.
     pub(super) fn machine_member(&self, ty: MachineTy, attr: &str) -> Option<&'static Member> {
         match ty {
             MachineTy::Any => self.api.member(Class::Qemu, attr, self.g).or_else(|| self.api.member(Class::Nspawn, attr, self.g)),
-            t => self.api.member(Self::class_of(t), attr, self.g),
+            t => self.api.member(machine_class(t), attr, self.g),
         }
     }
+
     fn function_scope(&self, function: &str, params: &ast::Parameters, body: &[Stmt], is_test: bool) -> HashMap<String, Option<MachineTy>> {
         let mut locals = HashMap::new();
         let positional = params.posonlyargs.iter().chain(&params.args).count();
@@ -240,16 +206,16 @@ impl<'b> Visitor<'b> for Checker<'_> {
             Expr::Attribute(a) => {
                 if let Expr::Name(recv) = &*a.value {
                     match self.resolve(&recv.id) {
-                        Resolved::Machine(ty, node) => {
+                        Binding::Machine(ty, node) => {
                             self.visit_expr(&a.value);
                             self.likely = node.is_none() && self.scope.inferred_machines.contains_key(recv.id.as_str());
                             self.check_attribute(&recv.id, ty, node, &a.attr);
                             self.likely = false;
                             return;
                         }
-                        Resolved::Global(list) => self.check_list_attribute(list, &recv.id, &a.attr),
-                        Resolved::Value(ty) => self.check_value_attribute(ty, &format!("`{}`", recv.id), &a.attr),
-                        Resolved::Other => {}
+                        Binding::Global(list) => self.check_list_attribute(list, &recv.id, &a.attr),
+                        Binding::Value(ty) => self.check_value_attribute(ty, &format!("`{}`", recv.id), &a.attr),
+                        Binding::Vlan | Binding::Other => {}
                     }
                 }
                 if let Some((what, ty)) = self.method_result(&a.value) {
@@ -261,16 +227,16 @@ impl<'b> Visitor<'b> for Checker<'_> {
                 let member = match &*call.func {
                     Expr::Attribute(a) => match &*a.value {
                         Expr::Name(recv) => match self.resolve(&recv.id) {
-                            Resolved::Machine(ty, node) => {
+                            Binding::Machine(ty, node) => {
                                 self.visit_expr(&a.value);
                                 self.likely = node.is_none() && self.scope.inferred_machines.contains_key(recv.id.as_str());
                                 self.check_attribute(&recv.id, ty, node, &a.attr).map(|m| (m, a.attr.range))
                             }
-                            Resolved::Global(list) => {
+                            Binding::Global(list) => {
                                 self.check_list_attribute(list, &recv.id, &a.attr);
                                 None
                             }
-                            Resolved::Value(ty) => {
+                            Binding::Value(ty) => {
                                 self.check_value_attribute(ty, &format!("`{}`", recv.id), &a.attr);
                                 None
                             }
@@ -290,7 +256,7 @@ impl<'b> Visitor<'b> for Checker<'_> {
                     Expr::Name(n) => {
                         self.visit_expr(&call.func);
                         match self.resolve(&n.id) {
-                            Resolved::Global(m) => Some((m, n.range)),
+                            Binding::Global(m) => Some((m, n.range)),
                             _ => None,
                         }
                     }

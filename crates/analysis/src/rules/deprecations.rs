@@ -4,9 +4,10 @@
 use ruff_python_ast::{self as ast, Expr};
 use ruff_text_size::{Ranged, TextRange};
 
-use super::checker::{Checker, Resolved};
+use super::checker::Checker;
 use super::{PyFix, Rule, declare_rules};
 use crate::driver_api::{Generation, Member};
+use crate::python::ty::Binding;
 
 declare_rules! {
     /// ## What it does
@@ -83,7 +84,7 @@ impl Checker<'_> {
     /// `NT401`: `machine` read where the driver still creates the alias for
     /// the only node, in a generation that deprecates it.
     pub(super) fn implicit_machine_alias(&mut self, n: &ast::ExprName) {
-        if let (Some(node), Resolved::Machine(..)) = (self.alias, self.resolve("machine"))
+        if let (Some(node), Binding::Machine(..)) = (self.alias, self.resolve("machine"))
             && self.g >= Generation::Newest
             && self.locals.iter().all(|l| !l.contains_key("machine"))
             && !self.scope.module.contains_key("machine")

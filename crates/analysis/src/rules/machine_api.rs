@@ -6,11 +6,12 @@ use ruff_python_ast::{self as ast, Expr, Number};
 use ruff_text_size::{Ranged, TextRange};
 use std::collections::HashSet;
 
-use super::checker::{Checker, Resolved};
+use super::checker::Checker;
 use super::{PyFix, Rule, declare_rules};
 use crate::driver_api::{Class, Generation, Member, MemberKind, ParamKind, Ty, deprecated_param};
 use crate::nix::Node;
 use crate::python::MachineTy;
+use crate::python::ty::{Binding, machine_class};
 use crate::suggest::suggest;
 
 declare_rules! {
@@ -273,7 +274,7 @@ impl Checker<'_> {
             );
             return None;
         }
-        let class_name = Self::class_of(ty).python_name(self.g);
+        let class_name = machine_class(ty).python_name(self.g);
         if let Some(other) = self.api.member_anywhere(name).find(|m| !m.available_in(self.g)) {
             let gens: Vec<&str> = Generation::ALL.iter().filter(|g| other.available_in(**g)).map(|g| g.label()).collect();
             self.push(
@@ -290,7 +291,7 @@ impl Checker<'_> {
                 v.extend(self.api.machine_members(Class::Nspawn, self.g).iter().map(|m| m.name.as_str()));
                 v
             }
-            t => self.api.machine_members(Self::class_of(t), self.g).iter().map(|m| m.name.as_str()).collect(),
+            t => self.api.machine_members(machine_class(t), self.g).iter().map(|m| m.name.as_str()).collect(),
         };
         let (msg, fix) = match suggest(name, members) {
             Some(s) => (format!("`{class_name}` has no attribute `{name}`; did you mean `{s}`?"), Some(PyFix::replace(attr.range, s))),
@@ -419,7 +420,7 @@ impl Checker<'_> {
         let Expr::Call(c) = expr else { return None };
         let Expr::Attribute(a) = &*c.func else { return None };
         let Expr::Name(recv) = &*a.value else { return None };
-        let Resolved::Machine(ty, _) = self.resolve(&recv.id) else { return None };
+        let Binding::Machine(ty, _) = self.resolve(&recv.id) else { return None };
         let m = self.machine_member(ty, &a.attr.id)?;
         (m.kind == MemberKind::Function && m.signature.contains("->")).then(|| (format!("`{}.{}()`", recv.id, m.name), m.ty.as_str()))
     }
@@ -452,7 +453,7 @@ impl Checker<'_> {
         let Expr::Call(call) = &*assign.value else { return };
         let Expr::Attribute(a) = &*call.func else { return };
         let Expr::Name(recv) = &*a.value else { return };
-        let Resolved::Machine(ty, _) = self.resolve(&recv.id) else { return };
+        let Binding::Machine(ty, _) = self.resolve(&recv.id) else { return };
         let Some(m) = self.machine_member(ty, &a.attr.id) else { return };
         if m.kind == MemberKind::Function && matches!(m.ty.as_str(), "str" | "None" | "int" | "bool" | "float") {
             let hint = if m.name == "succeed" { ": `execute` returns `(status, output)`" } else { "" };
