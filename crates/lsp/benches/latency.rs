@@ -1,7 +1,8 @@
 //! `cargo bench -p nixos-test-lsp --bench latency`: replays a typing session
 //! on a 2,000-line test file against the release server over stdio and
 //! reports p50/p99 of completion and of diagnostics (after the debounce),
-//! then the server's memory with 200 open documents.
+//! then the server's memory with 200 open documents. `BENCH_BASELINE=<another
+//! nixos-test-lsp>` replays the same session against it, side by side.
 
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
@@ -26,7 +27,16 @@ fn rss_kib(pid: u32) -> u64 {
 }
 
 fn main() {
-    let mut c = Client::start_server(std::path::Path::new(env!("CARGO_BIN_EXE_nixos-test-lsp")), &[]);
+    if let Some(base) = std::env::var_os("BENCH_BASELINE") {
+        println!("== baseline: {}", base.to_string_lossy());
+        session(std::path::Path::new(&base));
+        println!("== this build");
+    }
+    session(std::path::Path::new(env!("CARGO_BIN_EXE_nixos-test-lsp")));
+}
+
+fn session(server: &std::path::Path) {
+    let mut c = Client::start_server(server, &[]);
     c.initialize(&["utf-16"]);
     let (text, _) = nixos_test_support::corpus::test_file(0, 400);
     let lines = text.lines().count();
