@@ -40,6 +40,13 @@ pub struct Settings {
     /// checked as. Default: from the driver generation.
     #[serde(default)]
     pub python_version: Option<String>,
+    /// The module that declares `usePytestFixtures`, which a migration to
+    /// fixture mode adds to the test's `imports`: a Nix expression
+    /// (`inputs.nixos-test-tools.nixosTestModules.fixtures`) or a path
+    /// relative to this file (`./nix/fixtures-module.nix`; absolute once
+    /// loaded).
+    #[serde(default)]
+    pub fixtures_module: Option<String>,
 }
 
 /// Settings with the ruff rule list resolved once.

@@ -143,13 +143,13 @@ fn rename_refuses_a_keyword() {
 #[test]
 fn code_actions_offer_the_fix_noqa_and_migration() {
     let f = fixture("{\n  nodes.server = { };\n  testScript = ''\n    $0server.succed(\"true\")$0\n  '';\n}");
-    let titles: Vec<String> = ide::code_actions(&f.analysis, f.range.unwrap()).into_iter().map(|a| a.title).collect();
+    let titles: Vec<String> = ide::code_actions(&f.analysis, f.range.unwrap(), None).into_iter().map(|a| a.title).collect();
     assert_eq!(
         titles,
         vec![
             "Replace with `succeed` (NT201)".to_string(),
             "Ignore `NT201` on this line (`# noqa`)".to_string(),
-            "Migrate this test to fixture mode (def test_main(...))".to_string(),
+            "Migrate this test to fixture mode (test_main); then import the module that declares `usePytestFixtures` (`nixos-test-tools.nixosTestModules.fixtures`, or set `fixtures-module` in nixos-test-lint.toml to have it added)".to_string(),
         ]
     );
 }

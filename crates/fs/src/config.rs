@@ -41,6 +41,9 @@ pub fn load_settings(path: &Path) -> Result<Settings, ConfigError> {
     let mut settings = Settings::from_toml(&text).map_err(|e| err(e.to_string()))?;
     let dir = path.parent().unwrap_or(Path::new("."));
     settings.read_roots = settings.read_roots.iter().map(|r| dir.join(r).display().to_string()).collect();
+    if let Some(m) = settings.fixtures_module.as_mut().filter(|m| m.starts_with("./") || m.starts_with("../")) {
+        *m = dir.join(&*m).display().to_string();
+    }
     if let Some(ty) = settings.ty.as_mut().filter(|t| t.contains('/')) {
         *ty = dir.join(&*ty).display().to_string();
     }

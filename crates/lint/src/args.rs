@@ -76,6 +76,20 @@ pub struct Args {
     #[arg(long)]
     pub show_script: bool,
 
+    /// Apply the safe fixes to the files (then report what is left).
+    #[arg(long)]
+    pub fix: bool,
+
+    /// Apply the unsafe fixes too: the migration of legacy scripts to fixture
+    /// mode (implies --fix).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// Print what --fix (or --unsafe-fixes) would change as a unified diff;
+    /// no file is written. Exit status 1 when there is a change.
+    #[arg(long, conflicts_with = "show_script")]
+    pub diff: bool,
+
     /// Driver generation to check against: newest, early-2026 or 2025.
     #[arg(long)]
     pub driver: Option<String>,

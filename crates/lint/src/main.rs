@@ -4,6 +4,7 @@
 
 mod args;
 mod config;
+mod fix;
 mod output;
 mod typecheck;
 
@@ -135,6 +136,65 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         outcomes
     };
+
+    if args.fix || args.unsafe_fixes || args.diff {
+        let unsafe_fixes = args.unsafe_fixes;
+        let stdin = args.stdin;
+        let results: Vec<Option<(String, String, fix::Fixed)>> = pool.install(|| {
+            outcomes
+                .par_iter()
+                .map(|o| match o {
+                    Outcome::Analysed(a) => {
+                        Some((a.path.clone(), a.source.clone(), fix::fix(&a.path, &a.source, &loader, &config, unsafe_fixes)))
+                    }
+                    _ => None,
+                })
+                .collect()
+        });
+        let (mut files, mut fixes, mut migrated) = (0, 0, 0);
+        let mut changed = false;
+        for (outcome, result) in outcomes.iter_mut().zip(results) {
+            let Some((path, before, fixed)) = result else { continue };
+            if fixed.text == before {
+                continue;
+            }
+            changed = true;
+            (files, fixes, migrated) = (files + 1, fixes + fixed.fixes, migrated + fixed.migrated);
+            if args.diff {
+                print!("{}", fix::diff(&path, &before, &fixed.text));
+                continue;
+            }
+            if stdin {
+                print!("{}", fixed.text);
+            } else if let Err(e) = std::fs::write(&path, &fixed.text) {
+                eprintln!("nixos-test-lint: {path}: cannot write the fixes: {e}");
+                io_errors = true;
+                continue;
+            }
+            *outcome = Outcome::Analysed(Box::new(pool.install(|| lint(&path, &fixed.text, &loader, &config))));
+        }
+        let verb = if args.diff { "Would fix" } else { "Fixed" };
+        let migrations = if migrated > 0 { format!(", {migrated} test(s) migrated to fixture mode") } else { String::new() };
+        eprintln!("nixos-test-lint: {verb} {fixes} finding(s) in {files} file(s){migrations}.");
+        if migrated > 0 && config.settings.fixtures_module.is_none() {
+            eprintln!(
+                "nixos-test-lint: note: add the module that declares `usePytestFixtures` to the migrated tests' `imports` (`nixos-test-tools.nixosTestModules.fixtures`), or set `fixtures-module` in nixos-test-lint.toml to have it added."
+            );
+        }
+        if args.diff {
+            return Ok(if io_errors {
+                ExitCode::from(2)
+            } else if changed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            });
+        }
+        if stdin {
+            // The fixed text went to stdout; findings are not mixed into it.
+            return Ok(if io_errors { ExitCode::from(2) } else { ExitCode::SUCCESS });
+        }
+    }
 
     if (args.type_check || config.settings.type_check) && !args.show_script {
         let checked = typecheck::find_ty(args.ty.as_deref(), config.settings.ty.as_deref())

@@ -191,3 +191,50 @@ fn config_file_at_the_repository_root() {
     // 2025 drivers have no timedelta or copy_from_machine: no NT40x deprecations.
     assert!(codes.iter().all(|c| !c.starts_with("NT2") && c != "NT403" && c != "NT402"), "{codes:?}");
 }
+
+/// `--diff` shows and changes nothing; `--fix` applies the safe fixes;
+/// `--unsafe-fixes` migrates a legacy test too, adding the configured
+/// module to its imports; a second run has nothing left to do.
+#[test]
+fn fix_unsafe_fixes_and_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::create_dir(dir.path().join("nix")).unwrap();
+    std::fs::write(dir.path().join("nixos-test-lint.toml"), "fixtures-module = \"./nix/fixtures-module.nix\"\n").unwrap();
+    std::fs::create_dir(dir.path().join("tests")).unwrap();
+    let file = dir.path().join("tests/web.nix");
+    let text = "{\n  nodes.server = { };\n  testScript = ''\n    start_all()\n    server.wait_for_unit(\"nginx\", timeout=30)\n    with subtest(\"it answers\"):\n        server.succed(\"curl localhost\")\n  '';\n}\n";
+    std::fs::write(&file, text).unwrap();
+    // Run from the repository, as a user does: its configuration applies.
+    let run =
+        |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_nixos-test-lint")).current_dir(dir.path()).args(args).arg(&file).output().unwrap();
+
+    let diff = run(&["--diff", "--unsafe-fixes"]);
+    assert_eq!(diff.status.code(), Some(1));
+    let shown = String::from_utf8_lossy(&diff.stdout);
+    assert!(shown.contains("+    def test_it_answers(server):") && shown.contains("-    start_all()"), "{shown}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "--diff writes nothing");
+
+    let fixed = run(&["--fix"]);
+    let after_fix = std::fs::read_to_string(&file).unwrap();
+    assert!(after_fix.contains("server.succeed(\"curl localhost\")") && after_fix.contains("timeout=timedelta(seconds=30)"), "{after_fix}");
+    assert!(after_fix.contains("with subtest(\"it answers\")"), "--fix does not migrate");
+    assert!(
+        String::from_utf8_lossy(&fixed.stderr).contains("Fixed 2 finding(s) in 1 file(s)"),
+        "{}",
+        String::from_utf8_lossy(&fixed.stderr)
+    );
+
+    let migrated = run(&["--unsafe-fixes"]);
+    assert_eq!(migrated.status.code(), Some(0), "clean afterwards: {}", String::from_utf8_lossy(&migrated.stdout));
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert!(after.contains("  imports = [ ../nix/fixtures-module.nix ];\n  usePytestFixtures = true;\n"), "{after}");
+    assert!(after.contains("    def test_start(server):\n        server.wait_for_unit"), "{after}");
+    assert!(after.contains("    def test_it_answers(server):\n        server.succeed"), "{after}");
+    assert!(!after.contains("start_all()"), "{after}");
+    let parse = Command::new("nix-instantiate").arg("--parse").arg(&file).output().unwrap();
+    assert!(parse.status.success(), "{}", String::from_utf8_lossy(&parse.stderr));
+    let again = run(&["--diff", "--unsafe-fixes"]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(again.stdout.is_empty());
+}

@@ -98,6 +98,9 @@ def _machine_fixtures(namespace: dict[str, Any]) -> dict[str, Any]:
         name = getattr(m, "name", None)
         if isinstance(name, str):
             out[re.sub(r"[^A-Za-z0-9_]", "_", re.sub(r"^[^A-Za-z_]", "_", name))] = m
+    # The driver's implicit alias of the only machine, as a fixture too.
+    if len(out) == 1 and "machine" in namespace and "machine" not in out:
+        out["machine"] = namespace["machine"]
     for key in ("driver", "machines", "machines_qemu", "machines_nspawn", "vlans"):
         if key in namespace:
             out[key] = namespace[key]
@@ -222,7 +225,13 @@ def main(namespace: dict[str, Any], script_path: str | None = None, args: list[s
             # Loaded without an import (the runner loads it by exact path
             # and registers it; nothing is imported from its directory).
             sys.modules["nixos_test_pytest"] = sys.modules[__name__]
-        code = pytest.main(["-p", "no:cacheprovider", "--rootdir", tmp, "-o", "console_output_style=classic", *argv, *targets], plugins=plugins)
+        # The machines' log is the test's progress: shown as it happens
+        # (and kept for the failure report), not held back until a test
+        # fails. `-s` or `--capture=...` in the arguments still win.
+        capture = ["--capture=tee-sys"]
+        code = pytest.main(
+            ["-p", "no:cacheprovider", "--rootdir", tmp, "-o", "console_output_style=classic", *capture, *argv, *targets], plugins=plugins
+        )
     events.emit(event="tests_done", exit_code=int(code))
     if code not in (0, 5):
         raise RuntimeError(f"pytest: tests failed (exit code {int(code)})")

@@ -10,13 +10,20 @@ pub mod lsp;
 
 use std::path::{Path, PathBuf};
 
+/// The repository this test runs in. From cargo's `CARGO_MANIFEST_DIR` at
+/// run time (the crate under test, two levels down), not from this crate's
+/// build: clones share one target directory, and a build of this crate
+/// from another clone would point there.
+fn repository() -> PathBuf {
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    crate_dir.join("../..")
+}
+
 /// Material from outside the repository (`../shared` beside this clone in
 /// CI, or `NIXOS_TEST_TOOLS_SHARED`); absent in a user's clone, where the
 /// caller says so (this prints `SKIPPED`) and passes.
 pub fn shared_dir(name: &str) -> Option<PathBuf> {
-    let base = std::env::var_os("NIXOS_TEST_TOOLS_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let base = std::env::var_os("NIXOS_TEST_TOOLS_SHARED").map(PathBuf::from).unwrap_or_else(|| repository().join("../shared"));
     let dir = base.join(name);
     if dir.is_dir() {
         return Some(dir);
@@ -57,7 +64,7 @@ pub fn ty() -> Option<PathBuf> {
 
 /// The repository's `examples/` directory.
 pub fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").canonicalize().expect("examples")
+    repository().join("examples").canonicalize().expect("examples")
 }
 
 /// The `file://` URI of a path.

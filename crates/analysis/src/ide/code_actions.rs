@@ -6,7 +6,6 @@ use serde::Serialize;
 
 use crate::Analysis;
 use crate::diagnostics::Edit;
-use crate::nix::ScriptStatus;
 use crate::source_map::{FileId, SegmentKind, SourceRange};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -73,7 +72,9 @@ fn noqa_edit(a: &Analysis, d: &crate::diagnostics::Diagnostic) -> Option<Edit> {
     Some(Edit { range: SourceRange { file: FileId::Nix, range: TextRange::empty(at) }, new_text: format!("  # noqa: {}", d.code) })
 }
 
-pub fn code_actions(a: &Analysis, range: TextRange) -> Vec<Action> {
+/// The actions at `range`: each finding's fix and `# noqa`, and the
+/// migration to fixture mode (with `fixtures-module` from the settings).
+pub fn code_actions(a: &Analysis, range: TextRange, fixtures_module: Option<&str>) -> Vec<Action> {
     let mut out = Vec::new();
     for (i, d) in a.diagnostics.iter().enumerate() {
         if d.range.file != FileId::Nix || d.range.range.intersect(range).is_none() {
@@ -96,75 +97,9 @@ pub fn code_actions(a: &Analysis, range: TextRange) -> Vec<Action> {
             });
         }
     }
-    if let Some(m) = migrate_to_fixtures(a, range) {
+    let test = a.file.tests.iter().position(|t| t.range.contains_range(range) || t.range.contains(range.start()));
+    if let Some(m) = test.and_then(|i| super::migrate::migrate(a, i, fixtures_module)) {
         out.push(m);
     }
     out
-}
-
-/// Wraps a legacy script in `def test_main(<nodes it uses>):` and turns on
-/// `usePytestFixtures`: offered for a fully known script in one indented
-/// string that has no `test_` function yet.
-fn migrate_to_fixtures(a: &Analysis, range: TextRange) -> Option<Action> {
-    let (index, test) = a.file.tests.iter().enumerate().find(|(_, t)| t.range.contains_range(range) || t.range.contains(range.start()))?;
-    let script = a.scripts.get(index)?.as_ref()?;
-    if test.script.status != ScriptStatus::Known || test.options.use_pytest_fixtures || !script.scope.test_functions.is_empty() {
-        return None;
-    }
-    let map = &test.script.map;
-    if map.segments().iter().any(|s| s.file != FileId::Nix) {
-        return None;
-    }
-    let text = &test.script.text;
-    let value = &a.source[test.script.value_range];
-    if !value.trim_start().starts_with("''") && !value.contains(": ''") {
-        return None;
-    }
-    let used: Vec<&str> = test
-        .nodes
-        .iter()
-        .map(|n| n.py_name.as_str())
-        .filter(|n| text.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').any(|w| w == *n))
-        .collect();
-    let mut edits = Vec::new();
-    let mut first = true;
-    let mut line_start = 0usize;
-    for line in text.split_inclusive('\n') {
-        let at = TextSize::try_from(line_start).ok()?;
-        line_start += line.len();
-        if line.trim().is_empty() {
-            continue;
-        }
-        // Lines that begin inside a hole or escape cannot be re-indented safely.
-        let seg = map.segments().iter().find(|s| s.py.contains(at))?;
-        if seg.kind != SegmentKind::Verbatim {
-            return None;
-        }
-        let (_, nix_at) = map.to_source_offset(at)?;
-        let insert = if first {
-            first = false;
-            let nix_line_start = a.source[..usize::from(nix_at)].rfind('\n').map_or(0, |i| i + 1);
-            let indent = &a.source[nix_line_start..usize::from(nix_at)];
-            format!("def test_main({}):\n{indent}    ", used.join(", "))
-        } else {
-            "    ".to_string()
-        };
-        edits.push(Edit { range: SourceRange { file: FileId::Nix, range: TextRange::empty(nix_at) }, new_text: insert });
-    }
-    let key_line_start = a.source[..usize::from(test.script_key.start())].rfind('\n').map_or(0, |i| i + 1);
-    let key_indent: String =
-        a.source[key_line_start..usize::from(test.script_key.start())].chars().take_while(|c| c.is_whitespace()).collect();
-    edits.insert(
-        0,
-        Edit {
-            range: SourceRange { file: FileId::Nix, range: TextRange::empty(TextSize::try_from(key_line_start).ok()?) },
-            new_text: format!("{key_indent}usePytestFixtures = true;\n"),
-        },
-    );
-    Some(Action {
-        title: "Migrate this test to fixture mode (def test_main(...))".into(),
-        kind: ActionKind::Refactor,
-        edits,
-        diagnostic: None,
-    })
 }

@@ -4,12 +4,18 @@
 mod code_actions;
 mod completion;
 mod hover;
+mod migrate;
 mod navigation;
 mod outline;
 mod runnables;
 mod semantic_tokens;
 
 pub use code_actions::{Action, ActionKind, code_actions, fix_all};
+
+/// The migration of test `index` to fixture mode (for `--unsafe-fixes`).
+pub fn migrate_to_fixtures(a: &crate::Analysis, index: usize, fixtures_module: Option<&str>) -> Option<Action> {
+    migrate::migrate(a, index, fixtures_module)
+}
 pub use completion::{CompletionItem, CompletionKind, completions};
 pub use hover::{Hover, SignatureHelp, hover, signature_help};
 pub use navigation::{NavTarget, definition, host_name_in_strings, prepare_rename, references, rename};

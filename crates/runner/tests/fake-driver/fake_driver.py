@@ -7,6 +7,10 @@ with `.tests`, `start_all`, `subtest`) and `exec`s the script; an exception fail
 with exit status 1. With FAKE_DRIVER_QEMU set, each VM is a real QEMU
 (`-machine pc`, a VGA display, no guest) with the runner's QMP socket in
 NIXOS_TEST_RUNNER_QMP_DIR, as the usePytestFixtures module arranges.
+With exactly one machine, `machine` is an alias of it, as in the real
+driver. With FAKE_DRIVER_RECORD set, any other method a script calls on a
+machine is printed (`name: method(args)`) and returns "" (to compare what
+two scripts do, not to pass for the real API).
 """
 
 import argparse
@@ -61,6 +65,18 @@ class Machine:
                 raise Exception(f"command `{c}` failed (exit code 1)")
         return "0 loaded units listed"
 
+    def __getattr__(self, method):
+        if method.startswith("__") or not os.environ.get("FAKE_DRIVER_RECORD"):
+            raise AttributeError(method)
+
+        def record(*args, **kwargs):
+            self.start()
+            shown = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in sorted(kwargs.items())]
+            print(f"{self.name}: {method}({', '.join(shown)})", flush=True)
+            return ""
+
+        return record
+
     def wait_for_unit(self, unit, user=None, timeout=None):
         self.succeed(f"systemctl is-active {unit}")
 
@@ -82,6 +98,8 @@ machines = [Machine(n) for n in sorted(list(config.get("vms", {})) + list(config
 ns = {"machines": machines, "driver": Driver(script), "start_all": lambda: [m.start() for m in machines],
       "subtest": lambda name: contextlib.nullcontext()}
 ns.update({m.name: m for m in machines})
+if len(machines) == 1:
+    ns["machine"] = machines[0]
 vlans = [VLan(n) for n in config.get("vlans", [])]
 ns["vlans"] = vlans
 ns.update({f"vlan{v.nr}": v for v in vlans})
