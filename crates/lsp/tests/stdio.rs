@@ -479,3 +479,37 @@ fn a_broken_configuration_is_shown_and_read_again_when_fixed() {
         c.shutdown();
     }
 }
+
+/// A bare duration's quick fix, from the diagnostic's data: the timedelta,
+/// and its import at the top of the script, indented for the `''` string.
+#[test]
+fn bare_duration_fix_adds_the_import() {
+    let mut c = common::start();
+    c.initialize(&["utf-16"]);
+    let text = "{\n  nodes.server = { };\n  testScript = ''\n    server.wait_for_unit(\"x\", timeout=30)\n  '';\n}\n";
+    let u = "file:///tmp/duration.nix";
+    c.open(u, text);
+    let diags = c.diagnostics(u, Some(1));
+    let d = diags.iter().find(|d| d["code"] == "NT403").expect("NT403").clone();
+    let actions = c.result(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": u }, "range": d["range"], "context": { "diagnostics": [d] } }),
+    );
+    let fix = actions.as_array().unwrap().iter().find(|a| a["kind"] == "quickfix" && a["isPreferred"] == true).expect("the fix").clone();
+    assert_eq!(fix["title"], "Use `timedelta(seconds=30)` (and import `timedelta`) (NT403)");
+    let mut edits: Vec<Value> = fix["edit"]["changes"][u].as_array().unwrap().clone();
+    edits.sort_by_key(|e| std::cmp::Reverse((e["range"]["start"]["line"].as_u64(), e["range"]["start"]["character"].as_u64())));
+    for (v, e) in edits.iter().enumerate() {
+        c.notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": u, "version": 2 + v }, "contentChanges": [{ "range": e["range"], "text": e["newText"] }] }),
+        );
+    }
+    let version = 1 + edits.len() as i64;
+    assert!(c.diagnostics(u, Some(version)).is_empty());
+    let now = c.result("nixos-test/documentText", json!({ "uri": u }));
+    assert_eq!(
+        now,
+        "{\n  nodes.server = { };\n  testScript = ''\n    from datetime import timedelta\n    server.wait_for_unit(\"x\", timeout=timedelta(seconds=30))\n  '';\n}\n"
+    );
+}
