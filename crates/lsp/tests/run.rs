@@ -60,18 +60,16 @@ fn runtime_dir(dir: &Path) -> String {
     xdg.display().to_string()
 }
 
-#[test]
-fn cancelling_a_run_from_the_editor_stops_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let text = "{\n  nodes.server = { };\n  testScript = ''\n    def test_slow(server):\n        server.succeed(\"sleep 60\")\n        import time\n        time.sleep(60)\n  '';\n}\n";
-    let (file, driver) = test_with_driver(dir.path(), text);
+/// A server that runs with the built runner, the fake driver (real QEMUs
+/// for the VMs) and `xdg` as its runtime directory, with `file` open and its
+/// second lens's run started as request 100.
+fn start_running(file: &Path, text: &str, driver: &Path, xdg: &str) -> common::Client {
     let qemu = qemu();
-    let out_dir = runtime_dir(dir.path());
     let mut c = common::start_with_env(&[
         ("NIXOS_TEST_RUN", runner().to_str().unwrap()),
         ("NIXOS_TEST_DRIVER", driver.to_str().unwrap()),
         ("FAKE_DRIVER_QEMU", qemu.as_str()),
-        ("XDG_RUNTIME_DIR", out_dir.as_str()),
+        ("XDG_RUNTIME_DIR", xdg),
     ]);
     c.initialize(&["utf-16"]);
     let uri = format!("file://{}", file.display());
@@ -79,11 +77,21 @@ fn cancelling_a_run_from_the_editor_stops_it() {
     let lenses = c.result("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
     let args = lenses[1]["command"]["arguments"].clone();
     c.send(&json!({ "jsonrpc": "2.0", "id": 100, "method": "workspace/executeCommand", "params": { "command": "nixos-test.run", "arguments": args } }));
+    c
+}
+
+#[test]
+fn cancelling_a_run_from_the_editor_stops_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "{\n  nodes.server = { };\n  testScript = ''\n    def test_slow(server):\n        server.succeed(\"sleep 60\")\n        import time\n        time.sleep(60)\n  '';\n}\n";
+    let (file, driver) = test_with_driver(dir.path(), text);
+    let out_dir = runtime_dir(dir.path());
+    let mut c = start_running(&file, text, &driver, &out_dir);
     // Once the test runs (and its VM is up), press the progress' cancel button.
     let started =
         c.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["message"].as_str().is_some_and(|s| s.starts_with("test_slow")));
     let token = started["params"]["token"].clone();
-    if !qemu.is_empty() {
+    if !qemu().is_empty() {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         while qemus_under(&out_dir) == 0 && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(50));
@@ -133,18 +141,7 @@ fn every_way_of_ending_a_run_stops_driver_and_vms() {
     let qemu = qemu();
     for way in ["$/cancelRequest", "shutdown", "stdin closed", "SIGTERM", "SIGKILL"] {
         let xdg = runtime_dir(&dir.path().join(way.replace(['/', '$', ' '], "_")));
-        let mut c = common::start_with_env(&[
-            ("NIXOS_TEST_RUN", runner().to_str().unwrap()),
-            ("NIXOS_TEST_DRIVER", driver.to_str().unwrap()),
-            ("FAKE_DRIVER_QEMU", qemu.as_str()),
-            ("XDG_RUNTIME_DIR", xdg.as_str()),
-        ]);
-        c.initialize(&["utf-16"]);
-        let uri = format!("file://{}", file.display());
-        c.open(&uri, text);
-        let lenses = c.result("textDocument/codeLens", json!({ "textDocument": { "uri": uri } }));
-        let args = lenses[1]["command"]["arguments"].clone();
-        c.send(&json!({ "jsonrpc": "2.0", "id": 100, "method": "workspace/executeCommand", "params": { "command": "nixos-test.run", "arguments": args } }));
+        let mut c = start_running(&file, text, &driver, &xdg);
         c.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["message"].as_str().is_some_and(|s| s.starts_with("test_slow")));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         while !qemu.is_empty() && qemus_under(&xdg) == 0 && std::time::Instant::now() < deadline {

@@ -491,10 +491,8 @@ fn bare_duration_fix_adds_the_import() {
     c.open(u, text);
     let diags = c.diagnostics(u, Some(1));
     let d = diags.iter().find(|d| d["code"] == "NT403").expect("NT403").clone();
-    let actions = c.result(
-        "textDocument/codeAction",
-        json!({ "textDocument": { "uri": u }, "range": d["range"], "context": { "diagnostics": [d] } }),
-    );
+    let actions = c
+        .result("textDocument/codeAction", json!({ "textDocument": { "uri": u }, "range": d["range"], "context": { "diagnostics": [d] } }));
     let fix = actions.as_array().unwrap().iter().find(|a| a["kind"] == "quickfix" && a["isPreferred"] == true).expect("the fix").clone();
     assert_eq!(fix["title"], "Use `timedelta(seconds=30)` (and import `timedelta`) (NT403)");
     let mut edits: Vec<Value> = fix["edit"]["changes"][u].as_array().unwrap().clone();
