@@ -153,3 +153,15 @@ fn code_actions_offer_the_fix_noqa_and_migration() {
         ]
     );
 }
+
+/// The receiver is read from the parser's tokens: a space before the dot, or
+/// a line continuation, is still `alice.`.
+#[test]
+fn receivers_are_read_as_python_reads_them() {
+    let f = fixture("{\n  nodes.alice = { };\n  testScript = ''\n    alice .wait_for_u$0\n  '';\n}");
+    let labels: Vec<String> = ide::completions(&f.analysis, f.cursor, NEWEST, None).into_iter().map(|i| i.label).collect();
+    assert!(labels.iter().any(|l| l == "wait_for_unit"), "{labels:?}");
+    let f = fixture("{\n  nodes.alice = { };\n  testScript = ''\n    alice \\\n        .wait_for_u$0nit(\"x\")\n  '';\n}");
+    let h = ide::hover(&f.analysis, f.cursor, NEWEST).unwrap();
+    assert!(h.markdown.contains("wait_for_unit(unit: str"), "{}", h.markdown);
+}

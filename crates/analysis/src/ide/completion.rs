@@ -5,7 +5,7 @@
 use ruff_text_size::{TextRange, TextSize};
 use serde::Serialize;
 
-use super::{member_doc, members_of, receiver_before, receiver_ty, script_pos, to_size};
+use super::{member_doc, members_of, receiver_before, receiver_in_text, receiver_ty, script_pos, to_size};
 use crate::Analysis;
 use crate::driver_api::{DriverApi, Generation, MemberKind, ParamKind};
 use crate::nix::NodeKind;
@@ -204,7 +204,7 @@ fn script_completions(
     let prefix = &text[start..at];
     let replace = nix_word(a, offset);
     let mut items = Vec::new();
-    if let Some(recv) = receiver_before(text, start) {
+    if let Some(recv) = receiver_before(a, pos, start) {
         if let Some(ty) = receiver_ty(a, pos.test, pos.index, recv, g) {
             for m in members_of(&ty, g).iter().filter(|m| !internal_field(m)) {
                 items.push(member_item(m, g, replace));
@@ -414,7 +414,7 @@ pub(crate) fn enclosing_call(text: &str, at: usize) -> Option<(Option<&str>, &st
                 if s == end {
                     return None;
                 }
-                return Some((receiver_before(text, s), &text[s..end]));
+                return Some((receiver_in_text(text, s), &text[s..end]));
             }
             b'[' | b'{' => return None,
             b'\n' if depth == 0 && i + 1 < at && !text[i + 1..at].starts_with([' ', '\t']) => return None,

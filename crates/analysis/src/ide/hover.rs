@@ -30,7 +30,7 @@ pub fn hover(a: &Analysis, offset: TextSize, g: Generation) -> Option<Hover> {
     let pos = script_pos(a, offset)?;
     let (word, range) = ident_at(pos.text, pos.offset)?;
     let nix_range = pos.test.script.map.to_source(range).filter(|r| r.file == FileId::Nix)?.range;
-    let markdown = if let Some(recv) = receiver_before(pos.text, range.start().into()) {
+    let markdown = if let Some(recv) = receiver_before(a, &pos, range.start().into()) {
         let ty = receiver_ty(a, pos.test, pos.index, recv, g)?;
         let member = members_of(&ty, g).iter().copied().find(|m| m.name == word)?;
         member_doc(member, g)

@@ -23,7 +23,8 @@ pub use outline::{Fold, Symbol, SymbolKind, folding_ranges, symbols};
 pub use runnables::{Runnable, runnables};
 pub use semantic_tokens::{TOKEN_TYPES, Token, semantic_tokens};
 
-use ruff_text_size::{TextRange, TextSize};
+use ruff_python_ast::token::{Token as PyToken, TokenKind};
+use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::Analysis;
 use crate::driver_api::{Class, DriverApi, Generation, Member};
@@ -73,8 +74,25 @@ pub(crate) fn to_size(n: usize) -> TextSize {
     TextSize::try_from(n).unwrap_or(TextSize::new(u32::MAX))
 }
 
-/// The identifier directly before a `.` that ends just before `start`.
-pub(crate) fn receiver_before(text: &str, start: usize) -> Option<&str> {
+/// The receiver of the attribute that starts at `start` (a Python offset):
+/// the name before the `.` before it, read from the parser's tokens, so that
+/// spaces, comments, line continuations and non-ASCII names are read as
+/// Python reads them. Without a parsed script (not statically known), the
+/// text directly before `start` is read.
+pub(crate) fn receiver_before<'a>(a: &Analysis, pos: &ScriptPos<'a>, start: usize) -> Option<&'a str> {
+    let Some(Some(script)) = a.scripts.get(pos.index) else { return receiver_in_text(pos.text, start) };
+    let at = TextSize::try_from(start).ok()?;
+    let tokens: &[PyToken] = script.parsed.tokens();
+    let before = &tokens[..tokens.partition_point(|t| t.end() <= at)];
+    let mut code = before.iter().rev().filter(|t| !matches!(t.kind(), TokenKind::Comment | TokenKind::NonLogicalNewline));
+    let dot = code.next().filter(|t| t.kind() == TokenKind::Dot)?;
+    let name = code.next().filter(|t| t.kind() == TokenKind::Name && t.end() <= dot.start())?;
+    pos.text.get(usize::from(name.start())..usize::from(name.end()))
+}
+
+/// The identifier directly before a `.` that ends just before `start`, in
+/// text alone (for text the parser did not see).
+pub(crate) fn receiver_in_text(text: &str, start: usize) -> Option<&str> {
     let bytes = text.as_bytes();
     if start == 0 || bytes.get(start - 1) != Some(&b'.') {
         return None;

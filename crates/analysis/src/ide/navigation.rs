@@ -27,7 +27,7 @@ pub struct NavTarget {
 fn node_at(a: &Analysis, offset: TextSize) -> Option<(usize, &Node)> {
     if let Some(pos) = script_pos(a, offset) {
         let (word, range) = ident_at(pos.text, pos.offset)?;
-        if receiver_before(pos.text, range.start().into()).is_some() {
+        if receiver_before(a, &pos, range.start().into()).is_some() {
             return None;
         }
         let node = pos.test.machine_named(word)?;
@@ -91,7 +91,7 @@ impl<'b> Visitor<'b> for Occurrences<'_> {
 fn local_symbol(a: &Analysis, offset: TextSize) -> Option<LocalSymbol> {
     let pos = script_pos(a, offset)?;
     let (word, range) = ident_at(pos.text, pos.offset)?;
-    if receiver_before(pos.text, range.start().into()).is_some() || pos.test.node(word).is_some() {
+    if receiver_before(a, &pos, range.start().into()).is_some() || pos.test.node(word).is_some() {
         return None;
     }
     let script = a.scripts.get(pos.index)?.as_ref()?;
