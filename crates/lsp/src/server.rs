@@ -69,6 +69,8 @@ pub struct Inner {
     /// version; told once when ty is missing.
     typecheck: Option<TypeChecker>,
     pub ty_found: DashMap<Uri, (i32, Vec<nixos_test_analysis::diagnostics::Diagnostic>)>,
+    /// The version each document's running check is of.
+    ty_pending: DashMap<Uri, i32>,
     /// Per document, the other files (read with `readFile`) it last
     /// published diagnostics for.
     pub published: DashMap<Uri, Vec<Uri>>,
@@ -129,6 +131,7 @@ impl Backend {
             shut_down: std::sync::atomic::AtomicBool::new(false),
             typecheck: TypeChecker::new().map_err(|e| tracing::warn!("no type check: {e}")).ok(),
             ty_found: DashMap::new(),
+            ty_pending: DashMap::new(),
             published: DashMap::new(),
             ty_missing_told: std::sync::atomic::AtomicBool::new(false),
             ty_version: std::sync::OnceLock::new(),
@@ -157,6 +160,11 @@ impl Backend {
             }
             return;
         };
+        // One check per document version, however often it is asked for
+        // (a pulling client asks on every request until the answer is in).
+        if self.0.ty_pending.insert(uri.clone(), version) == Some(version) {
+            return;
+        }
         let this = self.clone();
         tokio::spawn(async move {
             let Some(checker) = this.0.typecheck.as_ref() else { return };
@@ -173,6 +181,7 @@ impl Backend {
                 Ok(_) => {}
                 Err(e) => tracing::warn!("type check: {e}"),
             }
+            this.0.ty_pending.remove_if(&uri, |_, v| *v == version);
         });
     }
 
