@@ -21,9 +21,14 @@ use crate::source_map::{FileId, Quoting, SegmentKind, SourceRange};
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Settings {
-    /// Driver generation to check against (`newest`, `early-2026`, `2025`).
+    /// Driver generation to check against (`newest`, `early-2026`, `2025`);
+    /// left out, the shells detect it from the nixpkgs the repository pins.
     #[serde(default)]
-    pub driver: Generation,
+    pub driver: Option<Generation>,
+    /// Where `driver` came from (configured, or detected from what), for
+    /// the messages that depend on it.
+    #[serde(skip)]
+    pub driver_origin: Option<String>,
     #[serde(flatten)]
     pub rules: RuleSelection,
     /// Directories outside the test's repository that `builtins.readFile`
@@ -61,14 +66,23 @@ impl Config {
     pub fn new(settings: Settings) -> Result<Config, SettingsError> {
         let python = match &settings.python_version {
             Some(v) => parse_python_version(v)?,
-            None => default_python(settings.driver),
+            None => default_python(settings.driver.unwrap_or_default()),
         };
         let ruff_rules = rules::ruff::rules_for(&settings.rules, python)?;
         Ok(Config { settings, ruff_rules, python })
     }
 
     pub fn generation(&self) -> Generation {
-        self.settings.driver
+        self.settings.driver.unwrap_or_default()
+    }
+
+    /// The generation checked against, with where it came from: for hover,
+    /// `--show-script` and deprecation messages.
+    pub fn generation_note(&self) -> String {
+        match &self.settings.driver_origin {
+            Some(origin) => format!("{} driver ({origin})", self.generation().label()),
+            None => format!("{} driver", self.generation().label()),
+        }
     }
 
     /// The Python the script is parsed and checked as.
@@ -315,6 +329,11 @@ fn check_script(source: &str, test: &TestDef, index: usize, config: &Config, mod
             continue;
         }
         let severity = policy::severity(&code, certainty, cx);
+        // Deprecations depend on the generation: say which, and from where.
+        let message = match (&code, &config.settings.driver_origin) {
+            (Code::Nt(rule), Some(origin)) if rule.family() == "deprecations" => format!("{message} [driver: {}, {origin}]", g.label()),
+            _ => message,
+        };
         let Some(src) = script.map.to_source(range) else { continue };
         let fix = fix.and_then(|f| map_fix(test, source, f));
         out.push(Diagnostic { code: code_str.to_string(), severity, message, range: src, py_range: Some(range), test: Some(index), fix });

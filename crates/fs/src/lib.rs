@@ -13,12 +13,14 @@
 
 mod config;
 pub mod discover;
+mod generation;
 mod loader;
 mod program;
 mod read;
 pub mod typecheck;
 
 pub use config::{ConfigError, find_config, load_settings};
+pub use generation::{detect as detect_generation, settle_generation};
 pub use loader::{DiskLoader, repository_root};
 pub use program::find_program;
 pub use read::{MAX_CONFIG_BYTES, MAX_FILE_BYTES, ReadError, read_bytes, read_text};

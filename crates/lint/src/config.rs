@@ -30,7 +30,12 @@ pub fn load(args: &Args) -> anyhow::Result<Settings> {
     settings.rules.extend_select.extend(args.extend_select.iter().cloned());
     settings.rules.ignore.extend(args.ignore.iter().cloned());
     if let Some(d) = &args.driver {
-        settings.driver = Generation::parse(d).with_context(|| format!("unknown driver generation `{d}` (newest, early-2026, 2025)"))?;
+        settings.driver =
+            Some(Generation::parse(d).with_context(|| format!("unknown driver generation `{d}` (newest, early-2026, 2025)"))?);
+        settings.driver_origin = Some("--driver".into());
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        nixos_test_fs::settle_generation(&mut settings, &cwd);
     }
     Ok(settings)
 }
@@ -42,7 +47,7 @@ mod tests {
     #[test]
     fn parses_documented_keys_and_rejects_unknown_ones() {
         let s = Settings::from_toml("driver = \"early-2026\"\nextend-select = [\"E7\"]\nignore = [\"NT403\"]\n").unwrap();
-        assert_eq!(s.driver, Generation::Split);
+        assert_eq!(s.driver, Some(Generation::Split));
         assert_eq!(s.rules.ignore, vec!["NT403".to_string()]);
         assert!(Settings::from_toml("selec = []").is_err());
     }

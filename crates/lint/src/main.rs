@@ -210,7 +210,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if args.show_script {
-        output::show_scripts(&mut out, &outcomes)?;
+        output::show_scripts(&mut out, &outcomes, &config.generation_note())?;
     } else if args.statistics {
         output::statistics(&mut out, &outcomes)?;
     } else {

@@ -250,11 +250,17 @@ impl Backend {
         }
         // Unreadable, not TOML, or with an unknown rule selector: all said.
         let loaded = nixos_test_fs::find_config(&dir).map(|p| {
-            let settings = nixos_test_fs::load_settings(&p).map_err(|e| e.to_string())?;
+            let mut settings = nixos_test_fs::load_settings(&p).map_err(|e| e.to_string())?;
+            nixos_test_fs::settle_generation(&mut settings, &dir);
             Config::new(settings).map_err(|e| format!("{}: {e}", p.display()))
         });
         let config = match loaded {
             Some(Ok(c)) => c,
+            None => {
+                let mut settings = nixos_test_analysis::Settings::default();
+                nixos_test_fs::settle_generation(&mut settings, &dir);
+                Config::new(settings).unwrap_or_default()
+            }
             Some(Err(e)) => {
                 tracing::warn!("{e}");
                 let client = self.0.client.clone();
@@ -263,7 +269,6 @@ impl Backend {
                 });
                 Config::default()
             }
-            None => Config::default(),
         };
         let config = Arc::new(config);
         self.0.configs.insert(dir, config.clone());

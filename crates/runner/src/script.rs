@@ -29,10 +29,9 @@ impl Target {
     pub fn find(file: &Path, attr: Option<&str>) -> Result<Target> {
         let path = file.display().to_string();
         let source = nixos_test_fs::read_text(file, MAX_FILE_BYTES).with_context(|| format!("read {path}"))?;
-        let settings = nixos_test_fs::find_config(file.parent().unwrap_or(Path::new(".")))
-            .map(|p| nixos_test_fs::load_settings(&p))
-            .transpose()?
-            .unwrap_or_default();
+        let dir = file.parent().unwrap_or(Path::new("."));
+        let mut settings = nixos_test_fs::find_config(dir).map(|p| nixos_test_fs::load_settings(&p)).transpose()?.unwrap_or_default();
+        nixos_test_fs::settle_generation(&mut settings, dir);
         let loader = DiskLoader::new(&settings.read_roots);
         let config = Config::new(settings).map_err(anyhow::Error::msg)?;
         let analysis = std::thread::scope(|s| {

@@ -33,6 +33,38 @@ pub enum Generation {
 impl Generation {
     pub const ALL: [Generation; 3] = [Generation::Classic, Generation::Split, Generation::Newest];
 
+    /// The generation of a nixpkgs from the date of its revision (seconds
+    /// since the epoch, as `flake.lock`'s `lastModified`). The boundaries are
+    /// the months the changes were merged in NixOS/nixpkgs: containers and
+    /// the split machine classes (#478109, early 2026), `timedelta`
+    /// durations (#542374, August 2026).
+    pub fn of_nixpkgs_date(seconds: i64) -> Generation {
+        const SPLIT: i64 = 1_767_225_600; // 2026-01-01
+        const NEWEST: i64 = 1_785_542_400; // 2026-08-01
+        match seconds {
+            s if s < SPLIT => Generation::Classic,
+            s if s < NEWEST => Generation::Split,
+            _ => Generation::Newest,
+        }
+    }
+
+    /// The generation of a nixpkgs branch or channel (`nixos-25.11`,
+    /// `release-26.05`, `nixos-unstable`): releases by their month, the
+    /// unstable branches as the newest.
+    pub fn of_nixpkgs_branch(branch: &str) -> Option<Generation> {
+        if branch.contains("unstable") || branch == "master" {
+            return Some(Generation::Newest);
+        }
+        let version = branch.rsplit(['-', '/']).next()?;
+        let (year, month) = version.split_once('.')?;
+        let (year, month): (u32, u32) = (year.parse().ok()?, month.parse().ok()?);
+        Some(match (year, month) {
+            (..=25, _) => Generation::Classic,
+            (26, ..=7) => Generation::Split,
+            _ => Generation::Newest,
+        })
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Generation::Classic => "classic (≤2025)",

@@ -67,11 +67,14 @@ pub fn located(a: &Analysis) -> Vec<Located<'_>> {
 }
 
 /// `--show-script`: what the driver will run, holes marked.
-pub fn show_scripts(out: &mut impl Write, outcomes: &[Outcome]) -> std::io::Result<()> {
+/// `--show-script`: each test's script as the driver gets it, under a
+/// header naming the test and the driver generation it is checked against.
+pub fn show_scripts(out: &mut impl Write, outcomes: &[Outcome], driver: &str) -> std::io::Result<()> {
     for o in outcomes {
         let Outcome::Analysed(a) = o else { continue };
         for test in &a.file.tests {
             writeln!(out, "# {} :: {}", a.path, test.label())?;
+            writeln!(out, "# checked against the {driver}")?;
             match &test.script.status {
                 ScriptStatus::Unknown(reason, _) => writeln!(out, "# not statically known: {reason}\n")?,
                 status => {
