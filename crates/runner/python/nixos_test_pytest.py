@@ -33,7 +33,14 @@ import time
 import types
 from typing import Any
 
-import pytest
+try:
+    import pytest
+except ImportError as e:  # pragma: no cover - depends on the driver's Python
+    raise ImportError(
+        "nixos_test_pytest: pytest is not importable by the driver's Python. "
+        "Add it to the test: `extraPythonPackages = p: [ p.pytest ];` "
+        "(the usePytestFixtures module of nixos-test-tools does this)."
+    ) from e
 
 __all__ = ["main", "test_names"]
 
@@ -94,7 +101,15 @@ def _machine_fixtures(namespace: dict[str, Any]) -> dict[str, Any]:
     """Objects that become fixtures: every machine by its Python name, the
     driver, the machine lists and the VLANs."""
     out: dict[str, Any] = {}
-    for m in namespace.get("machines", []) or []:
+    # `machines` is a global of the 2025 and the newest drivers; the
+    # early-2026 one has only the driver's lists.
+    machines = namespace.get("machines")
+    if machines is None:
+        driver = namespace.get("driver")
+        machines = getattr(driver, "machines", None)
+        if machines is None:
+            machines = list(getattr(driver, "machines_qemu", []) or []) + list(getattr(driver, "machines_nspawn", []) or [])
+    for m in machines or []:
         name = getattr(m, "name", None)
         if isinstance(name, str):
             out[re.sub(r"[^A-Za-z0-9_]", "_", re.sub(r"^[^A-Za-z_]", "_", name))] = m

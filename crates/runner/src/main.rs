@@ -108,7 +108,7 @@ fn run(args: &Args, cancel: &AtomicBool, sink: &mut Sink) -> Result<i32> {
     let mut config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&config_path)?)?;
     let script_path = config["test_script"].as_str().context("driver config without test_script")?.to_string();
     let original = std::fs::read_to_string(&script_path)?;
-    let generated = script::generate(&original, &out)?;
+    let generated = script::generate(&original, &out, !target.test_functions.is_empty())?;
     let new_script = out.join("test-script.py");
     script::write_private(&new_script, generated.as_bytes())?;
     config["test_script"] = serde_json::Value::String(new_script.display().to_string());
@@ -179,6 +179,9 @@ fn valid_ack(ack: &str, events_file: &Path) -> bool {
     ack.strip_prefix(&prefix).is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// The end status when the driver's Python cannot import pytest.
+const MISSING_PYTEST: &str = "the driver's Python has no pytest, which test_ functions need: add `extraPythonPackages = p: [ p.pytest ];` to the test (the usePytestFixtures module does)";
+
 fn supervise(
     mut child: Child,
     cancel: &AtomicBool,
@@ -195,8 +198,10 @@ fn supervise(
     let mut seen: HashSet<PathBuf> = HashSet::new();
     let (mut passed, mut failed) = (0, 0);
     let mut cancelled = false;
+    let mut missing_pytest = false;
     let status = loop {
         for line in stdout.try_iter().chain(stderr.try_iter()) {
+            missing_pytest |= line.contains("pytest is not importable by the driver's Python");
             sink.emit(Event::Log { line });
         }
         for s in sockets(qmp_dir) {
@@ -265,12 +270,14 @@ fn supervise(
         std::thread::sleep(Duration::from_millis(20));
     };
     for line in stdout.try_iter().chain(stderr.try_iter()) {
+        missing_pytest |= line.contains("pytest is not importable by the driver's Python");
         sink.emit(Event::Log { line });
     }
     let (code, what) = match status {
         None if cancelled => (2, "cancelled".to_string()),
         _ if failed > 0 => (1, "failed".to_string()),
         Some(s) if s.success() => (0, "passed".to_string()),
+        Some(_) if missing_pytest => (2, MISSING_PYTEST.to_string()),
         Some(s) => (2, format!("the driver exited with {s} before reporting a failed test")),
         None => (2, "stopped".to_string()),
     };

@@ -82,16 +82,18 @@ impl Target {
     }
 }
 
-/// The script to run: the test's own, plus the plugin call when the test
-/// does not make it itself (without `usePytestFixtures`). The plugin is
+/// The script to run: the test's own, plus the plugin call when it has
+/// `test_` functions and does not make the call itself (without
+/// `usePytestFixtures`). A legacy script runs as it is: "Run all" is the
+/// driver running it, with nothing added (and no pytest needed). The plugin is
 /// written into the private output directory and loaded from that exact
 /// file; the directory is never put on `sys.path`, so nothing else found
 /// there is imported. pytest must be in the driver's Python environment.
-pub fn generate(original: &str, out: &Path) -> Result<String> {
-    let plugin = out.join("nixos_test_pytest.py");
-    write_private(&plugin, PLUGIN.as_bytes())?;
+pub fn generate(original: &str, out: &Path, has_tests: bool) -> Result<String> {
     let mut text = original.to_string();
-    if !original.contains("nixos_test_pytest.main(") {
+    if has_tests && !original.contains("nixos_test_pytest.main(") {
+        let plugin = out.join("nixos_test_pytest.py");
+        write_private(&plugin, PLUGIN.as_bytes())?;
         text.push_str(&format!(
             "\n\nimport importlib.util as _nixos_test_util, sys as _nixos_test_sys\n\
              _nixos_test_spec = _nixos_test_util.spec_from_file_location(\"nixos_test_pytest\", {:?})\n\

@@ -308,3 +308,49 @@ fn a_shared_output_directory_is_refused() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("writable by other users"));
     assert!(!out.join("nixos_test_pytest.py").exists(), "nothing was written into it");
 }
+
+/// A driver whose Python has no pytest (the system's `python3` here): a
+/// legacy script runs as it is ("Run all" adds nothing to it), and a script
+/// with `test_` functions ends with what to add, not an import traceback.
+#[test]
+fn without_pytest_legacy_scripts_run_and_test_functions_say_what_is_missing() {
+    let system = Command::new("python3").args(["-c", "import pytest"]).status().unwrap();
+    if system.success() {
+        eprintln!("SKIPPED: the system's python3 has pytest; this test needs a Python without it");
+        return;
+    }
+    let make = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-driver/make_driver.py");
+    for (name, script, ok) in [
+        ("legacy", "start_all()\nserver.succeed(\"true\")\n", true),
+        ("fixtures", "def test_up(server):\n    server.succeed(\"true\")\n", false),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let nix = dir.path().join("t.nix");
+        let indented: String = script.lines().map(|l| format!("    {l}\n")).collect();
+        std::fs::write(&nix, format!("{{\n  nodes.server = {{ }};\n  testScript = ''\n{indented}  '';\n}}\n")).unwrap();
+        let script_path = dir.path().join("script.py");
+        std::fs::write(&script_path, script).unwrap();
+        let root = dir.path().join("driver");
+        assert!(
+            Command::new("python3").arg(&make).arg(&root).arg(&script_path).arg("server").stdout(Stdio::null()).status().unwrap().success()
+        );
+        let out = dir.path().join("out");
+        let o = Command::new(env!("CARGO_BIN_EXE_nixos-test-run"))
+            .arg("--driver")
+            .arg(&root)
+            .args(["--format", "json", "--out"])
+            .arg(&out)
+            .arg(&nix)
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .output()
+            .unwrap();
+        let events: Vec<Value> = String::from_utf8_lossy(&o.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+        let end = of(&events, "end").pop().unwrap_or_default();
+        if ok {
+            assert_eq!(end["exit_code"], 0, "{name}: {end}");
+        } else {
+            assert_eq!(end["exit_code"], 2, "{name}: {end}");
+            assert!(end["status"].as_str().unwrap().contains("extraPythonPackages = p: [ p.pytest ]"), "{name}: {end}");
+        }
+    }
+}

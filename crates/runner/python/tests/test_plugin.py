@@ -58,6 +58,16 @@ def test_parameters_resolve_to_machines_started_on_first_use(tmp_path):
     assert ("test_pass", "test_fetch") in outcomes(r)
 
 
+def test_machines_come_from_the_driver_where_there_is_no_machines_global(tmp_path):
+    # The early-2026 driver: no `machines` global, `driver.machines_qemu`.
+    r = run(tmp_path, """
+        def test_fetch(server, client):
+            client.succeed("curl http://server")
+        """, env={"FAKE_DRIVER_GENERATION": "early-2026"})
+    assert r["status"] == "passed", r["output"]
+    assert ("test_pass", "test_fetch") in outcomes(r)
+
+
 def test_selection_by_name_and_by_keyword(tmp_path):
     script = """
         def test_one(server):

@@ -102,6 +102,12 @@ if len(machines) == 1:
     ns["machine"] = machines[0]
 vlans = [VLan(n) for n in config.get("vlans", [])]
 ns["vlans"] = vlans
+# The early-2026 driver has no `machines` global, only the driver's lists
+# (nixos-test-driver audit, section 1).
+if os.environ.get("FAKE_DRIVER_GENERATION") == "early-2026":
+    del ns["machines"]
+    ns["driver"].machines_qemu = list(machines)
+    ns["driver"].machines_nspawn = []
 ns.update({f"vlan{v.nr}": v for v in vlans})
 status = 0
 try:
