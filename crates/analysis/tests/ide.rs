@@ -165,3 +165,13 @@ fn receivers_are_read_as_python_reads_them() {
     let h = ide::hover(&f.analysis, f.cursor, NEWEST).unwrap();
     assert!(h.markdown.contains("wait_for_unit(unit: str"), "{}", h.markdown);
 }
+
+/// The call around the cursor is read from tokens: a `)` inside a string
+/// argument does not close it.
+#[test]
+fn signature_help_ignores_brackets_in_strings() {
+    let f = fixture("{\n  nodes.server = { };\n  testScript = ''\n    server.succeed(\"echo ) (\", timeout=$0\n  '';\n}");
+    let s = ide::signature_help(&f.analysis, f.cursor, NEWEST).unwrap();
+    assert!(s.label.starts_with("succeed("), "{}", s.label);
+    assert_eq!(s.params[s.active], "timeout: Duration | None = None");
+}

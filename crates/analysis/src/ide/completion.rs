@@ -226,7 +226,7 @@ fn script_completions(
         }
         return filter(items, prefix);
     }
-    let call = enclosing_call(text, start);
+    let call = super::enclosing_call(a, pos, start);
     if matches!(trigger, Some('(' | ',')) && call.is_none() {
         return Vec::new();
     }
@@ -394,8 +394,10 @@ fn in_test_def_params(text: &str, at: usize) -> Option<Vec<&str>> {
     Some(params.split(',').map(str::trim).filter(|p| !p.is_empty()).collect())
 }
 
-/// The call whose argument list holds `at`: (`recv` of `recv.method(`, `method`).
-pub(crate) fn enclosing_call(text: &str, at: usize) -> Option<(Option<&str>, &str)> {
+/// The call whose argument list holds `at`: (`recv` of `recv.method(`,
+/// `method`), by scanning the text (where no parse is at hand; see
+/// [`super::enclosing_call`]).
+pub(crate) fn enclosing_call_in_text(text: &str, at: usize) -> Option<(Option<&str>, &str)> {
     let bytes = text.as_bytes();
     let mut depth = 0i32;
     let mut i = at.min(bytes.len());
@@ -431,9 +433,9 @@ mod tests {
     #[test]
     fn call_context() {
         let t = "machine.wait_for_unit(\"x\", ti";
-        assert_eq!(enclosing_call(t, t.len()), Some((Some("machine"), "wait_for_unit")));
-        assert_eq!(enclosing_call("retry(f, ", 9), Some((None, "retry")));
-        assert_eq!(enclosing_call("a = [1, ", 8), None);
+        assert_eq!(enclosing_call_in_text(t, t.len()), Some((Some("machine"), "wait_for_unit")));
+        assert_eq!(enclosing_call_in_text("retry(f, ", 9), Some((None, "retry")));
+        assert_eq!(enclosing_call_in_text("a = [1, ", 8), None);
         assert_eq!(in_test_def_params("def test_a(server, cl", 21), Some(vec!["server", "cl"]));
     }
 }

@@ -3,7 +3,6 @@
 use ruff_text_size::{TextRange, TextSize};
 use serde::Serialize;
 
-use super::completion::enclosing_call;
 use super::{ReceiverTy, ident_at, member_doc, members_of, receiver_before, receiver_ty, script_pos};
 use crate::Analysis;
 use crate::driver_api::{DriverApi, Generation, ParamKind};
@@ -59,7 +58,7 @@ pub fn hover(a: &Analysis, offset: TextSize, g: Generation) -> Option<Hover> {
 pub fn signature_help(a: &Analysis, offset: TextSize, g: Generation) -> Option<SignatureHelp> {
     let pos = script_pos(a, offset)?;
     let at = usize::from(pos.offset).min(pos.text.len());
-    let (recv, method) = enclosing_call(pos.text, at)?;
+    let (recv, method) = super::enclosing_call(a, &pos, at)?;
     let member = match recv {
         Some(r) => members_of(&receiver_ty(a, pos.test, pos.index, r, g)?, g).iter().copied().find(|m| m.name == method)?,
         None => DriverApi::get().global(method, g)?,

@@ -90,6 +90,37 @@ pub(crate) fn receiver_before<'a>(a: &Analysis, pos: &ScriptPos<'a>, start: usiz
     pos.text.get(usize::from(name.start())..usize::from(name.end()))
 }
 
+/// The call whose argument list holds `at` (a Python offset): the receiver
+/// and name of `recv.method(` or `function(`, read from the parser's tokens
+/// (brackets in strings and comments do not count). Without a parsed
+/// script, the text is scanned instead.
+pub(crate) fn enclosing_call<'a>(a: &Analysis, pos: &ScriptPos<'a>, at: usize) -> Option<(Option<&'a str>, &'a str)> {
+    let Some(Some(script)) = a.scripts.get(pos.index) else { return completion::enclosing_call_in_text(pos.text, at) };
+    let at = TextSize::try_from(at).ok()?;
+    let tokens: &[PyToken] = script.parsed.tokens();
+    let before = &tokens[..tokens.partition_point(|t| t.end() <= at)];
+    let text_of = |t: &PyToken| pos.text.get(usize::from(t.start())..usize::from(t.end()));
+    let mut depth = 0usize;
+    let mut code = before.iter().rev().filter(|t| !matches!(t.kind(), TokenKind::Comment | TokenKind::NonLogicalNewline)).take(4000);
+    while let Some(t) = code.next() {
+        match t.kind() {
+            TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace => depth += 1,
+            TokenKind::Lpar | TokenKind::Lsqb | TokenKind::Lbrace if depth > 0 => depth -= 1,
+            TokenKind::Lpar => {
+                let name = code.next().filter(|n| n.kind() == TokenKind::Name)?;
+                let receiver = match (code.next(), code.next()) {
+                    (Some(dot), Some(recv)) if dot.kind() == TokenKind::Dot && recv.kind() == TokenKind::Name => text_of(recv),
+                    _ => None,
+                };
+                return Some((receiver, text_of(name)?));
+            }
+            TokenKind::Lsqb | TokenKind::Lbrace | TokenKind::Newline => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The identifier directly before a `.` that ends just before `start`, in
 /// text alone (for text the parser did not see).
 pub(crate) fn receiver_in_text(text: &str, start: usize) -> Option<&str> {
