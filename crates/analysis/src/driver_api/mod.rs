@@ -294,4 +294,26 @@ mod tests {
         assert!(api.member(Class::Nspawn, "screenshot", Generation::Newest).is_none());
         assert!(api.member(Class::Qemu, "copy_from_vm", Generation::Newest).unwrap().deprecated_in(Generation::Newest).is_some());
     }
+
+    /// The findings of `shared/reference/driver-audit.md` that made false
+    /// diagnostics (its B1-B3, Q1-Q6, G1), each as the real driver has it.
+    #[test]
+    fn the_audits_false_diagnostics_are_gone() {
+        use Generation::{Classic, Newest, Split};
+        let api = DriverApi::get();
+        let has = |class, name: &str, g| api.member(class, name, g).is_some();
+        assert!(has(Class::Base, "log_serial", Classic), "B1");
+        assert!(has(Class::Base, "wait_for_job", Classic) && !has(Class::Base, "wait_for_job", Newest), "B2");
+        assert!(api.member(Class::Qemu, "copy_from_vm", Split).and_then(|m| m.deprecated_in(Split)).is_some(), "B3");
+        for g in Generation::ALL {
+            for name in ["get_console_log", "qmp_path", "qmp_client", "full_console_log", "wait_for_qmp_event"] {
+                assert!(has(Class::Qemu, name, g), "Q1-Q5: {name} in {g:?}");
+            }
+        }
+        let backdoor = api.member(Class::Qemu, "ssh_backdoor_command", Split).unwrap();
+        assert!(backdoor.param("index").is_some(), "Q6");
+        let poll = |g| api.global("polling_condition", g).unwrap();
+        assert!(poll(Newest).param("interval").is_some() && poll(Split).param("interval").is_none(), "G1");
+        assert!(poll(Classic).param("seconds_interval").is_some_and(|p| !p.required()), "G1");
+    }
 }

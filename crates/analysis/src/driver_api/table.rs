@@ -112,7 +112,11 @@ fn globals(t: &mut Table) {
     .gens(Split, Newest);
     t.f(Global, "serial_stdout_off", "() -> None", "Stop echoing guest serial lines into the log.");
     t.f(Global, "serial_stdout_on", "() -> None", "Resume echoing guest serial lines into the log.");
-    t.f(Global, "polling_condition", "(fun_: Callable | None = None, *, seconds_interval: float | None = None, interval: timedelta | None = None, description: str | None = None)", "Decorator turning a check into a `Poll` context manager: while entered, every command first re-checks the condition when it is overdue (every 2 s by default) and raises `PollingConditionError` if it fails.");
+    t.f(Global, "polling_condition", "(fun_: Callable | None = None, *, seconds_interval: float | None = None, interval: timedelta | None = None, description: str | None = None)", "Decorator turning a check into a `Poll` context manager: while entered, every command first re-checks the condition when it is overdue (every 2 s by default) and raises `PollingConditionError` if it fails.")
+        .gens(Newest, Newest);
+    // Audit G1: before the newest driver there is no `interval`.
+    t.f(Global, "polling_condition", "(fun_: Callable | None = None, *, seconds_interval: float = 2.0, description: str | None = None)", "Decorator turning a check into a `Poll` context manager: while entered, every command first re-checks the condition every `seconds_interval` and raises `PollingConditionError` if it fails.")
+        .gens(Classic, Split);
     t.f(Global, "dump_machine_ssh", "() -> None", "Print the SSH backdoor command for each machine (needs `sshBackdoor.enable`).")
         .gens(Classic, Classic);
     t.f(Global, "dump_machine_ssh", "() -> None", "Print the SSH backdoor command for each machine (needs `sshBackdoor.enable`).")
@@ -146,7 +150,10 @@ fn globals(t: &mut Table) {
 
 fn base(t: &mut Table) {
     t.f(Base, "log", "(msg: str) -> None", "Log a line tagged with the machine name.");
-    t.f(Base, "log_serial", "(msg: str) -> None", "Log a serial-console line.").gens(Split, Newest);
+    // Audit B1: in the 2025 `Machine` too.
+    t.f(Base, "log_serial", "(msg: str) -> None", "Log a serial-console line.");
+    // Audit B2: 2025 only, removed later.
+    t.f(Base, "wait_for_job", "(jobname: str) -> None", "Wait until the systemd job `jobname` is no longer active.").gens(Classic, Classic);
     t.f(Base, "nested", "(msg: str, attrs: dict[str, str] = {})", "Context manager: a log block with timing.");
     t.f(Base, "is_up", "() -> bool", "Whether the machine is started (and, for a VM, its shell connected).");
     t.f(
@@ -301,7 +308,8 @@ fn base(t: &mut Table) {
     )
     .gens(Split, Newest);
     t.f(Base, "copy_from_vm", "(source: str, target_dir: str = \"\") -> None", "Copy a guest path into the driver's output directory.")
-        .deprecated(Newest, "`copy_from_vm` is deprecated; use `copy_from_machine`", Some("copy_from_machine"));
+        // Audit B3: deprecated since early 2026 (`@warnings.deprecated` at `@019697db`).
+        .deprecated(Split, "`copy_from_vm` is deprecated; use `copy_from_machine`", Some("copy_from_machine"));
     t.f(
         Base,
         "copy_from_host",
@@ -356,7 +364,8 @@ fn qemu(t: &mut Table) {
         "(event_filter: Callable[[dict[str, Any]], bool], timeout: int = 600) -> dict[str, Any]",
         "The next QMP event accepted by the filter; others are skipped.",
     )
-    .gens(Split, Split);
+    // Audit Q2: in the 2025 `Machine` too.
+    .gens(Classic, Split);
     t.f(
         Qemu,
         "send_key",
@@ -384,7 +393,8 @@ fn qemu(t: &mut Table) {
     .gens(Newest, Newest);
     t.f(Qemu, "wait_for_console_text", "(regex: str, timeout: int | None = None) -> None", "Wait until the serial output matches `regex`.")
         .gens(Classic, Split);
-    t.f(Qemu, "get_console_log", "() -> str", "All serial lines since this boot.").gens(Newest, Newest);
+    // Audit Q1: in every generation.
+    t.f(Qemu, "get_console_log", "() -> str", "All serial lines since this boot.");
     t.f(Qemu, "get_tty_text", "(tty: str) -> str", "Contents of `/dev/vcs<tty>`.");
     t.f(
         Qemu,
@@ -421,6 +431,9 @@ fn qemu(t: &mut Table) {
     );
     t.f(Qemu, "console_interact", "() -> None", "Forward your stdin to the serial console (interactive use).");
     t.f(Qemu, "ssh_backdoor_command", "() -> str", "The ssh command line for the vsock backdoor.").gens(Newest, Newest);
+    // Audit Q6: early 2026 takes the machine's index.
+    t.f(Qemu, "ssh_backdoor_command", "(index: int) -> str", "The ssh command line for the vsock backdoor of the machine with this index.")
+        .gens(Split, Split);
     t.f(Qemu, "screenshot", "(filename: str) -> None", "Save a PNG screenshot into the output directory.");
     t.f(Qemu, "get_window_names", "() -> list[str]", "X11 window titles (`xwininfo`).");
     t.f(
@@ -462,9 +475,10 @@ fn qemu(t: &mut Table) {
     ] {
         t.a(Qemu, name, ty, doc);
     }
-    t.a(Qemu, "qmp_path", "Path", "Path of the QMP socket.").gens(Split, Newest);
-    t.a(Qemu, "qmp_client", "QMPSession | None", "The QMP session (`send(cmd, args)`, `wait_for_event`).").gens(Split, Newest);
-    t.a(Qemu, "full_console_log", "list[str]", "Every serial line of this boot.").gens(Newest, Newest);
+    // Audit Q3-Q5: in every generation.
+    t.a(Qemu, "qmp_path", "Path", "Path of the QMP socket.");
+    t.a(Qemu, "qmp_client", "QMPSession | None", "The QMP session (`send(cmd, args)`, `wait_for_event`).");
+    t.a(Qemu, "full_console_log", "list[str]", "Every serial line of this boot.");
     t.a(Qemu, "vsock_guest", "str", "Guest side of the vsock backdoor.").gens(Newest, Newest);
     t.a(Qemu, "vsock_host", "str", "Host side of the vsock backdoor.").gens(Newest, Newest);
     t.a(Qemu, "efi_vars_path", "Path", "Path of the OVMF variable store.").gens(Newest, Newest);
