@@ -175,3 +175,20 @@ fn signature_help_ignores_brackets_in_strings() {
     assert!(s.label.starts_with("succeed("), "{}", s.label);
     assert_eq!(s.params[s.active], "timeout: Duration | None = None");
 }
+
+/// A legacy script's `test_` helper, which the script calls itself, gets no
+/// lens of its own: only "Run all" (running it alone would pretend to run
+/// part of the script). In fixture mode every `test_` function is a test.
+#[test]
+fn legacy_helpers_are_not_run_alone() {
+    let legacy = fixture(
+        "{\n  nodes.server = { };\n  testScript = ''\n    def test_port(n):\n        server.wait_for_open_port(n)\n    test_port(80)\n  '';\n}",
+    );
+    let labels: Vec<String> = ide::runnables(&legacy.analysis).into_iter().map(|r| r.label).collect();
+    assert_eq!(labels, vec!["▶ Run all (test)".to_string()]);
+    let fixtures = fixture(
+        "{\n  nodes.server = { };\n  usePytestFixtures = true;\n  testScript = ''\n    def test_port(server):\n        server.wait_for_open_port(80)\n  '';\n}",
+    );
+    let labels: Vec<String> = ide::runnables(&fixtures.analysis).into_iter().map(|r| r.label).collect();
+    assert_eq!(labels, vec!["▶ Run all (test)".to_string(), "▶ Run test_port".to_string()]);
+}

@@ -58,8 +58,11 @@ impl Target {
             bail!("{path} defines {} tests: choose one with --attr ({})", tests.len(), attrs.join(", "));
         };
         let test = &analysis.file.tests[index];
-        let test_functions =
-            analysis.scripts[index].as_ref().map(|s| s.scope.test_functions.iter().map(|f| f.name.clone()).collect()).unwrap_or_default();
+        // The tests it can run alone: a legacy script's helpers are not.
+        let test_functions = analysis.scripts[index]
+            .as_ref()
+            .map(|s| s.scope.test_functions.iter().filter(|f| s.scope.is_runnable(f, test)).map(|f| f.name.clone()).collect())
+            .unwrap_or_default();
         Ok(Target { label: test.label().to_string(), attr: test.attr.clone(), test_functions, path, source, index, analysis })
     }
 

@@ -30,7 +30,7 @@ pub fn runnables(a: &Analysis) -> Vec<Runnable> {
             function: None,
         });
         let Some(Some(script)) = a.scripts.get(i) else { continue };
-        for f in &script.scope.test_functions {
+        for f in script.scope.test_functions.iter().filter(|f| script.scope.is_runnable(f, test)) {
             let Some(src) = test.script.map.to_source(f.name_range).filter(|r| r.file == FileId::Nix) else { continue };
             out.push(Runnable {
                 label: format!("▶ Run {}", f.name),

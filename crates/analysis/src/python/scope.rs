@@ -2,7 +2,7 @@
 //! bindings with a little type inference (`m = create_machine(...)`,
 //! `for m in machines:`), test functions and their fixture parameters.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
@@ -63,11 +63,27 @@ pub struct ScriptScope {
     /// a module that adds it). Presumed machines, of unknown kind.
     /// With the number of uses of each.
     pub inferred_machines: HashMap<String, usize>,
+    /// Every name the script reads anywhere (a `test_` function the script
+    /// calls itself is a helper of a legacy script).
+    pub loaded: HashSet<String>,
 }
 
 impl ScriptScope {
+    /// Whether `f` is a test the runner runs on its own: in fixture mode
+    /// every `test_` function; in a legacy script not one the script calls
+    /// itself or a foreign decorator wraps (those are its helpers, and
+    /// running one alone would pretend to run part of the script).
+    pub fn is_runnable(&self, f: &TestFunction, test: &TestDef) -> bool {
+        test.options.use_pytest_fixtures || !(f.foreign_decorator || self.loaded.contains(&f.name))
+    }
+
     pub fn build(module: &ast::ModModule, test: &TestDef, g: Generation) -> ScriptScope {
         let mut scope = ScriptScope::default();
+        let mut loads = LoadedNames::default();
+        for stmt in &module.body {
+            loads.visit_stmt(stmt);
+        }
+        scope.loaded = loads.names;
         let any_container = test.nodes.iter().any(|n| n.kind == NodeKind::Container);
         scope.returns = function_returns(&module.body, test);
         collect(&module.body, &mut scope, test, any_container, g);
@@ -591,4 +607,21 @@ pub fn assigned_names(body: &[Stmt]) -> Vec<String> {
         store.visit_stmt(s);
     }
     store.names
+}
+
+/// Every name read anywhere in the script.
+#[derive(Default)]
+struct LoadedNames {
+    names: HashSet<String>,
+}
+
+impl<'b> Visitor<'b> for LoadedNames {
+    fn visit_expr(&mut self, expr: &'b Expr) {
+        if let Expr::Name(n) = expr
+            && n.ctx == ExprContext::Load
+        {
+            self.names.insert(n.id.to_string());
+        }
+        walk_expr(self, expr);
+    }
 }

@@ -5,7 +5,7 @@
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::{Certainty, Finding, PyFix, Rule};
 use crate::driver_api::{Class, DriverApi, Generation, Member};
@@ -37,11 +37,7 @@ pub fn check(module: &ast::ModModule, text: &str, test: &TestDef, scope: &Script
     let alias = test.machine_alias();
     let imports_at = import_position(module);
     let mut c = Checker { test, scope, g, api, alias, locals: Vec::new(), out: Vec::new(), text, likely: false, imports_at };
-    let mut loads = LoadedNames::default();
-    for stmt in &module.body {
-        loads.visit_stmt(stmt);
-    }
-    c.fixtures(&loads.names);
+    c.fixtures();
     for stmt in &module.body {
         c.visit_stmt(stmt);
     }
@@ -135,23 +131,6 @@ fn annotated_machine(annotation: &Expr) -> Option<MachineTy> {
         "NspawnMachine" => Some(MachineTy::Nspawn),
         "Machine" | "BaseMachine" => Some(MachineTy::Any),
         _ => None,
-    }
-}
-
-/// Every name read anywhere in the script.
-#[derive(Default)]
-struct LoadedNames {
-    names: HashSet<String>,
-}
-
-impl<'b> Visitor<'b> for LoadedNames {
-    fn visit_expr(&mut self, expr: &'b Expr) {
-        if let Expr::Name(n) = expr
-            && n.ctx == ExprContext::Load
-        {
-            self.names.insert(n.id.to_string());
-        }
-        walk_expr(self, expr);
     }
 }
 

@@ -2,7 +2,7 @@
 //! functions defined twice.
 
 use ruff_text_size::TextRange;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::checker::Checker;
 use super::{PyFix, Rule, declare_rules};
@@ -50,7 +50,7 @@ impl Checker<'_> {
     /// `NT301` and `NT302`. Without `usePytestFixtures`, a `test_` function
     /// that the script calls itself, or that a foreign decorator wraps, is a
     /// plain helper of a legacy script, and its parameters are its own.
-    pub(super) fn fixtures(&mut self, called: &HashSet<String>) {
+    pub(super) fn fixtures(&mut self) {
         let test = self.test;
         let scope = self.scope;
         let mut seen: HashMap<&str, TextRange> = HashMap::new();
@@ -63,8 +63,7 @@ impl Checker<'_> {
                     None,
                 );
             }
-            let helper = f.foreign_decorator || called.contains(&f.name);
-            if helper && !test.options.use_pytest_fixtures {
+            if !scope.is_runnable(f, test) {
                 continue;
             }
             for (param, range) in &f.params {
