@@ -7,7 +7,7 @@
 use nixos_test_analysis::diagnostics::Edit;
 use nixos_test_analysis::nix::FileLoader;
 use nixos_test_analysis::source_map::FileId;
-use nixos_test_analysis::{Config, analyze, ide};
+use nixos_test_analysis::{Analysis, Config, analyze, ide};
 
 /// Rounds before giving up on fixes that keep producing fixes.
 const MAX_ROUNDS: usize = 10;
@@ -19,6 +19,8 @@ pub struct Fixed {
     pub fixes: usize,
     /// Tests migrated to fixture mode.
     pub migrated: usize,
+    /// The analysis of `text` when it changed (what is left to report).
+    pub analysis: Option<Analysis>,
 }
 
 fn apply(text: &str, edits: &[Edit]) -> Option<String> {
@@ -39,34 +41,46 @@ fn apply(text: &str, edits: &[Edit]) -> Option<String> {
     Some(out)
 }
 
-/// Fixes `text` (the file at `path`).
-pub fn fix(path: &str, text: &str, loader: &dyn FileLoader, config: &Config, unsafe_fixes: bool) -> Fixed {
-    let mut fixed = Fixed { text: text.to_string(), fixes: 0, migrated: 0 };
+/// Fixes the file `linted` is the analysis of. Its findings serve the first
+/// round (a clean file is not analysed again); a migration needs the parse
+/// trees, which the CLI's lint analysis does not keep.
+pub fn fix(linted: &Analysis, loader: &dyn FileLoader, config: &Config, unsafe_fixes: bool) -> Fixed {
+    let path = linted.path.as_str();
+    let mut fixed = Fixed { text: linted.source.clone(), fixes: 0, migrated: 0, analysis: None };
     let module = config.settings.fixtures_module.as_deref();
+    // The analysis of `fixed.text`, when it is not `linted`'s.
+    let mut current: Option<Analysis> = None;
     for _ in 0..MAX_ROUNDS {
-        let a = analyze(path, &fixed.text, loader, config);
-        if let Some(all) = ide::fix_all(&a)
+        if current.is_none() && unsafe_fixes && linted.scripts.iter().all(Option::is_none) {
+            current = Some(analyze(path, &fixed.text, loader, config));
+        }
+        let a = current.as_ref().unwrap_or(linted);
+        if let Some(all) = ide::fix_all(a)
             && let Some(next) = apply(&fixed.text, &all.edits)
             && next != fixed.text
         {
             fixed.fixes +=
                 a.diagnostics.iter().filter(|d| d.fix.as_ref().is_some_and(|f| f.edits.iter().all(|e| all.edits.contains(e)))).count();
             fixed.text = next;
+            current = Some(analyze(path, &fixed.text, loader, config));
             continue;
         }
         if !unsafe_fixes {
             break;
         }
         // One migration per round: the next analysis sees its result.
-        let migration = (0..a.file.tests.len()).find_map(|i| ide::migrate_to_fixtures(&a, i, module));
+        let migration = (0..a.file.tests.len()).find_map(|i| ide::migrate_to_fixtures(a, i, module));
         match migration.and_then(|m| apply(&fixed.text, &m.edits)) {
             Some(next) if next != fixed.text => {
                 fixed.migrated += 1;
                 fixed.text = next;
+                current = Some(analyze(path, &fixed.text, loader, config));
             }
             _ => break,
         }
     }
+    // Only an analysis of changed text is news to the caller.
+    fixed.analysis = current.filter(|_| fixed.text != linted.source);
     fixed
 }
 

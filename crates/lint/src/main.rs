@@ -140,38 +140,39 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.fix || args.unsafe_fixes || args.diff {
         let unsafe_fixes = args.unsafe_fixes;
         let stdin = args.stdin;
-        let results: Vec<Option<(String, String, fix::Fixed)>> = pool.install(|| {
+        let results: Vec<Option<fix::Fixed>> = pool.install(|| {
             outcomes
                 .par_iter()
                 .map(|o| match o {
-                    Outcome::Analysed(a) => {
-                        Some((a.path.clone(), a.source.clone(), fix::fix(&a.path, &a.source, &loader, &config, unsafe_fixes)))
-                    }
+                    Outcome::Analysed(a) => Some(fix::fix(a, &loader, &config, unsafe_fixes)),
                     _ => None,
                 })
                 .collect()
         });
         let (mut files, mut fixes, mut migrated) = (0, 0, 0);
-        let mut changed = false;
-        for (outcome, result) in outcomes.iter_mut().zip(results) {
-            let Some((path, before, fixed)) = result else { continue };
-            if fixed.text == before {
-                continue;
-            }
-            changed = true;
-            (files, fixes, migrated) = (files + 1, fixes + fixed.fixes, migrated + fixed.migrated);
-            if args.diff {
-                print!("{}", fix::diff(&path, &before, &fixed.text));
-                continue;
-            }
-            if stdin {
+        for (outcome, fixed) in outcomes.iter_mut().zip(results) {
+            let (Outcome::Analysed(a), Some(mut fixed)) = (&*outcome, fixed) else { continue };
+            if stdin && !args.diff {
+                // The text goes on down the pipe, fixed or not.
                 print!("{}", fixed.text);
-            } else if let Err(e) = std::fs::write(&path, &fixed.text) {
+            }
+            if fixed.text == a.source {
+                continue;
+            }
+            (files, fixes, migrated) = (files + 1, fixes + fixed.fixes, migrated + fixed.migrated);
+            let path = a.path.clone();
+            if args.diff {
+                print!("{}", fix::diff(&path, &a.source, &fixed.text));
+                continue;
+            }
+            if !stdin && let Err(e) = std::fs::write(&path, &fixed.text) {
                 eprintln!("nixos-test-lint: {path}: cannot write the fixes: {e}");
                 io_errors = true;
                 continue;
             }
-            *outcome = Outcome::Analysed(Box::new(pool.install(|| lint(&path, &fixed.text, &loader, &config))));
+            // What is left, from the analysis the last round made.
+            let left = fixed.analysis.take().unwrap_or_else(|| pool.install(|| lint(&path, &fixed.text, &loader, &config)));
+            *outcome = Outcome::Analysed(Box::new(left));
         }
         let verb = if args.diff { "Would fix" } else { "Fixed" };
         let migrations = if migrated > 0 { format!(", {migrated} test(s) migrated to fixture mode") } else { String::new() };
@@ -184,7 +185,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         if args.diff {
             return Ok(if io_errors {
                 ExitCode::from(2)
-            } else if changed {
+            } else if files > 0 {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS

@@ -238,3 +238,28 @@ fn fix_unsafe_fixes_and_diff() {
     assert_eq!(again.status.code(), Some(0));
     assert!(again.stdout.is_empty());
 }
+
+/// `--stdin --fix` is a filter: the text comes out whether or not there
+/// was anything to fix.
+#[test]
+fn fix_from_stdin_passes_the_text_through() {
+    for (input, output) in [
+        ("{\n  nodes.server = { };\n  testScript = ''\n    server.succeed(\"true\")\n  '';\n}\n", None),
+        ("{\n  nodes.server = { };\n  testScript = ''\n    server.succed(\"true\")\n  '';\n}\n", Some("server.succeed(\"true\")")),
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nixos-test-lint"))
+            .args(["--no-config", "--stdin", "--stdin-filename", "t.nix", "--fix"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let o = child.wait_with_output().unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        match output {
+            None => assert_eq!(out, input),
+            Some(fixed) => assert!(out.contains(fixed) && !out.contains("succed"), "{out}"),
+        }
+    }
+}
