@@ -162,7 +162,7 @@ impl Backend {
         };
         // One check per document version, however often it is asked for
         // (a pulling client asks on every request until the answer is in).
-        if self.0.ty_pending.insert(uri.clone(), version) == Some(version) {
+        if self.0.ty_found.get(&uri).is_some_and(|f| f.0 == version) || self.0.ty_pending.insert(uri.clone(), version) == Some(version) {
             return;
         }
         let this = self.clone();

@@ -59,9 +59,7 @@ pub async fn publish(b: &Backend, uri: Uri, version: i32) {
                 let v = (u == uri).then_some(version);
                 b.0.client.publish_diagnostics(u, diags, v).await;
             }
-            if b.0.ty_found.get(&uri).is_none_or(|f| f.0 != version) {
-                b.type_check(uri, version, a);
-            }
+            b.type_check(uri, version, a);
         }
         Ok(None) => b.0.client.publish_diagnostics(uri, Vec::new(), Some(version)).await,
         Err(e) => tracing::error!("diagnostics failed: {}", e.message),
@@ -83,20 +81,25 @@ fn report(diags: Vec<Diagnostic>, previous: Option<&str>) -> DocumentDiagnosticR
     DocumentDiagnosticReportKind::Full(FullDocumentDiagnosticReport { result_id: Some(id), items: diags })
 }
 
+/// An open document's current version, its analysis and its diagnostics
+/// by file (`None` when it is not open or holds no test).
+async fn open_document(b: &Backend, uri: &Uri) -> Result<Option<(i32, Arc<Analysis>, HashMap<Uri, Vec<Diagnostic>>)>> {
+    let Some(version) = b.0.docs.get(uri).map(|d| d.version) else { return Ok(None) };
+    let Some((a, _)) = b.analysis(uri, Need::Full).await? else { return Ok(None) };
+    let by_file = generate(b, uri, version, &a);
+    Ok(Some((version, a, by_file)))
+}
+
 /// `textDocument/diagnostic`: the document's diagnostics, and those of the
 /// files its tests read as related documents.
 pub async fn document(b: &Backend, params: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReportResult> {
     let uri = params.text_document.uri;
-    let version = b.0.docs.get(&uri).map(|d| d.version);
-    let analysis = b.analysis(&uri, Need::Full).await?;
-    let mut by_file = match (&analysis, version) {
-        (Some((a, _)), Some(v)) => {
-            if b.0.ty_found.get(&uri).is_none_or(|f| f.0 != v) {
-                b.type_check(uri.clone(), v, a.clone());
-            }
-            generate(b, &uri, v, a)
+    let mut by_file = match open_document(b, &uri).await? {
+        Some((v, a, by_file)) => {
+            b.type_check(uri.clone(), v, a);
+            by_file
         }
-        _ => HashMap::new(),
+        None => HashMap::new(),
     };
     let own = by_file.remove(&uri).unwrap_or_default();
     let related: HashMap<Uri, DocumentDiagnosticReportKind> = by_file.into_iter().map(|(u, d)| (u, report(d, None))).collect();
@@ -127,10 +130,7 @@ pub async fn workspace(b: &Backend, params: WorkspaceDiagnosticParams) -> Result
     let enc = b.encoding();
     let mut items = Vec::new();
     for uri in &open {
-        let version = b.0.docs.get(uri).map(|d| d.version);
-        let Some((a, _)) = b.analysis(uri, Need::Full).await? else { continue };
-        let Some(v) = version else { continue };
-        let mut by_file = generate(b, uri, v, &a);
+        let Some((v, _, mut by_file)) = open_document(b, uri).await? else { continue };
         let own = by_file.remove(uri).unwrap_or_default();
         items.push(item(uri.clone(), Some(v.into()), own, previous.get(uri)));
     }
