@@ -6,19 +6,12 @@
 # testScript run with pytest after the script's module-level code, each
 # parameter resolved to the machine of that name. A script without test_
 # functions runs exactly as before. Needs a nixpkgs whose `testScript` is of
-# type `lines` (mergeable; nixpkgs #552059).
-{ config, lib, hostPkgs, options, ... }:
+# type `lines` (mergeable; nixpkgs #552059). It sets nothing on the nodes:
+# nixos-test-run reaches every VM over QMP through `QEMU_OPTS`, whatever the
+# test imports.
+{ config, lib, hostPkgs, ... }:
 let
   plugin = hostPkgs.callPackage ./pytest-plugin.nix { };
-
-  # A second QMP socket per VM for nixos-test-run (status, screendumps,
-  # clean cancellation); the driver keeps its own. $TMPDIR is the VM's
-  # state directory when the driver starts it.
-  runnerQmp = { config, ... }: {
-    virtualisation.qemu.options = [
-      "-qmp unix:\${NIXOS_TEST_RUNNER_QMP_DIR:-$TMPDIR}/${config.system.name}.runner-qmp,server=on,wait=off"
-    ];
-  };
 in
 {
   options.usePytestFixtures = lib.mkOption {
@@ -30,7 +23,7 @@ in
     '';
   };
 
-  config = lib.mkIf config.usePytestFixtures ({
+  config = lib.mkIf config.usePytestFixtures {
     extraPythonPackages = p: [ p.pytest (p.callPackage ./pytest-plugin.nix { }) ];
 
     # Runs after the script's own module-level code; `driver.tests` is the
@@ -42,9 +35,5 @@ in
     '';
 
     passthru.pytestPlugin = plugin;
-  }
-  # QEMU flags are for VMs only: `nodeDefaults` where the test framework
-  # has containers too (whose `defaults` apply to both, and a container
-  # has no `virtualisation.qemu`); `defaults` before it had them.
-  // (if options ? nodeDefaults then { nodeDefaults = runnerQmp; } else { defaults = runnerQmp; }));
+  };
 }

@@ -239,6 +239,22 @@ fn fix_unsafe_fixes_and_diff() {
     assert!(again.stdout.is_empty());
 }
 
+/// Moving code into a test function indents it, but not the lines of a
+/// multi-line string, the line of its closing quotes included: the
+/// commands the machines get stay the same.
+#[test]
+fn migration_leaves_multi_line_strings_as_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.nix");
+    let text = "{\n  nodes.server = { };\n  testScript = ''\n    start_all()\n    server.succeed(\"\"\"\n      echo hi\n    \"\"\")\n    server.succeed(f\"\"\"\n      echo {1}\n    \"\"\")\n  '';\n}\n";
+    std::fs::write(&file, text).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_nixos-test-lint")).args(["--no-config", "--unsafe-fixes"]).arg(&file).output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("1 test(s) migrated"), "{}", String::from_utf8_lossy(&o.stderr));
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert!(after.contains("    def test_main(server):\n        server.succeed(\"\"\"\n      echo hi\n    \"\"\")\n"), "{after}");
+    assert!(after.contains("        server.succeed(f\"\"\"\n      echo {1}\n    \"\"\")\n"), "{after}");
+}
+
 /// `--stdin --fix` is a filter: the text comes out whether or not there
 /// was anything to fix.
 #[test]

@@ -33,11 +33,6 @@ fn test_with_driver(dir: &Path, nix: &str) -> (PathBuf, PathBuf) {
     (file, driver)
 }
 
-fn qemu() -> String {
-    let o = Command::new("sh").args(["-c", "command -v qemu-system-x86_64"]).output().unwrap();
-    String::from_utf8_lossy(&o.stdout).trim().to_string()
-}
-
 fn qemus_under(dir: &str) -> usize {
     processes_under(dir).iter().filter(|l| l.contains("qemu-system")).count()
 }
@@ -64,11 +59,9 @@ fn runtime_dir(dir: &Path) -> String {
 /// for the VMs) and `xdg` as its runtime directory, with `file` open and its
 /// second lens's run started as request 100.
 fn start_running(file: &Path, text: &str, driver: &Path, xdg: &str) -> common::Client {
-    let qemu = qemu();
     let mut c = common::start_with_env(&[
         ("NIXOS_TEST_RUN", runner().to_str().unwrap()),
         ("NIXOS_TEST_DRIVER", driver.to_str().unwrap()),
-        ("FAKE_DRIVER_QEMU", qemu.as_str()),
         ("XDG_RUNTIME_DIR", xdg),
     ]);
     c.initialize(&["utf-16"]);
@@ -91,13 +84,11 @@ fn cancelling_a_run_from_the_editor_stops_it() {
     let started =
         c.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["message"].as_str().is_some_and(|s| s.starts_with("test_slow")));
     let token = started["params"]["token"].clone();
-    if !qemu().is_empty() {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while qemus_under(&out_dir) == 0 && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        assert_eq!(qemus_under(&out_dir), 1, "the VM runs before the cancel");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while qemus_under(&out_dir) == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    assert_eq!(qemus_under(&out_dir), 1, "the VM runs before the cancel");
     c.notify("window/workDoneProgress/cancel", json!({ "token": token }));
     let r = c.wait_response(100);
     assert_eq!(r["result"]["ok"], false, "{r}");
@@ -138,13 +129,12 @@ fn every_way_of_ending_a_run_stops_driver_and_vms() {
     let dir = tempfile::tempdir().unwrap();
     let text = "{\n  nodes.server = { };\n  testScript = ''\n    def test_slow(server):\n        server.succeed(\"sleep 60\")\n        import time\n        time.sleep(60)\n  '';\n}\n";
     let (file, driver) = test_with_driver(dir.path(), text);
-    let qemu = qemu();
     for way in ["$/cancelRequest", "shutdown", "stdin closed", "SIGTERM", "SIGKILL"] {
         let xdg = runtime_dir(&dir.path().join(way.replace(['/', '$', ' '], "_")));
         let mut c = start_running(&file, text, &driver, &xdg);
         c.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["message"].as_str().is_some_and(|s| s.starts_with("test_slow")));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while !qemu.is_empty() && qemus_under(&xdg) == 0 && std::time::Instant::now() < deadline {
+        while qemus_under(&xdg) == 0 && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         assert!(!processes_under(&xdg).is_empty(), "{way}: the run is going");

@@ -9,13 +9,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 
 use nixos_test_protocol::{PluginEvent, PluginMessage};
+use nixos_test_run::driver_cli::DriverCli;
 use nixos_test_run::events::{Event, Format, Sink};
+use nixos_test_run::vm_sockets::{self, VmSockets};
 use nixos_test_run::{build, outdir, process, qmp, script};
 
 /// Build a NixOS test's driver and run one test_ function, several, or the whole script.
@@ -81,12 +83,6 @@ fn main() -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(2))
 }
 
-/// The driver wrapper's own `--config` file (the last one on its command line).
-fn original_config(wrapper_text: &str) -> Option<PathBuf> {
-    let words: Vec<&str> = wrapper_text.split(|c: char| c.is_whitespace() || c == '\'' || c == '"').filter(|w| !w.is_empty()).collect();
-    words.windows(2).rev().find(|w| w[0] == "--config" || w[0] == "-c").map(|w| PathBuf::from(w[1]))
-}
-
 fn run(args: &Args, cancel: &AtomicBool, sink: &mut Sink) -> Result<i32> {
     let out = outdir::prepare(&args.out)?;
     let log = out.join("driver.log");
@@ -104,28 +100,23 @@ fn run(args: &Args, cancel: &AtomicBool, sink: &mut Sink) -> Result<i32> {
     };
     let wrapper = driver.join("bin/nixos-test-driver");
     let wrapper_text = std::fs::read_to_string(&wrapper).with_context(|| format!("read {}", wrapper.display()))?;
-    let config_path = original_config(&wrapper_text).context("the driver takes no --config (this runner needs a 2026+ driver)")?;
-    let mut config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&config_path)?)?;
-    let script_path = config["test_script"].as_str().context("driver config without test_script")?.to_string();
-    let original = std::fs::read_to_string(&script_path)?;
+    let cli = DriverCli::detect(&wrapper_text, &driver)?;
+    sink.emit(Event::Log { line: format!("nixos-test-run: driver generation: {}", cli.generation().label()) });
+    let script_path = cli.original_script()?;
+    let original =
+        std::fs::read_to_string(&script_path).with_context(|| format!("read the driver's test script {}", script_path.display()))?;
     let generated = script::generate(&original, &out, !target.test_functions.is_empty())?;
     let new_script = out.join("test-script.py");
     script::write_private(&new_script, generated.as_bytes())?;
-    config["test_script"] = serde_json::Value::String(new_script.display().to_string());
-    let new_config = out.join("driver-config.json");
-    script::write_private(&new_config, serde_json::to_string_pretty(&config)?.as_bytes())?;
 
-    let qmp = outdir::socket_dir()?;
+    let vms = VmSockets::new(vm_sockets::state_root());
     let events_file = out.join("events.jsonl");
     script::write_private(&events_file, b"")?;
     let mut cmd = Command::new(&wrapper);
-    cmd.arg("--config").arg(&new_config).arg("-o").arg(&out);
-    if args.keep_state {
-        cmd.arg("-K");
-    }
+    cmd.args(cli.args(&new_script, &out, args.keep_state)?);
     cmd.env("NIXOS_TEST_EVENTS", &events_file)
         .env("NIXOS_TEST_RUNNER_ACK", "1")
-        .env("NIXOS_TEST_RUNNER_QMP_DIR", qmp.path())
+        .env("QEMU_OPTS", vm_sockets::qemu_opts(std::env::var_os("QEMU_OPTS")))
         .env("NIXOS_TEST_SELECT", args.tests.join(","))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -142,7 +133,7 @@ fn run(args: &Args, cancel: &AtomicBool, sink: &mut Sink) -> Result<i32> {
         bail!("cancelled before the driver started");
     }
     let child = cmd.spawn().with_context(|| format!("start {}", wrapper.display()))?;
-    let code = supervise(child, cancel, &events_file, qmp.path(), &out, &target, sink);
+    let code = supervise(child, cancel, &events_file, &vms, &out, &target, sink);
     sink.emit(Event::Log { line: format!("(the driver's output is in {})", log.display()) });
     code
 }
@@ -151,22 +142,10 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-fn sockets(qmp_dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(qmp_dir)
-        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "runner-qmp")).collect())
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
-fn machine_of(socket: &Path) -> String {
-    socket.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
-}
-
 /// Stops the run: `quit` to every VM over QMP, then SIGTERM (and SIGKILL
 /// after 5 s) to the driver's process group, which holds every QEMU.
-fn stop(child: &mut Child, qmp_dir: &Path) {
-    for s in sockets(qmp_dir) {
+fn stop(child: &mut Child, vms: &VmSockets) {
+    for (_, s) in vms.all() {
         let _ = qmp::quit(&s);
     }
     process::stop_group(child, Duration::from_secs(5));
@@ -186,7 +165,7 @@ fn supervise(
     mut child: Child,
     cancel: &AtomicBool,
     events_file: &Path,
-    qmp_dir: &Path,
+    vms: &VmSockets,
     out: &Path,
     target: &script::Target,
     sink: &mut Sink,
@@ -199,17 +178,22 @@ fn supervise(
     let (mut passed, mut failed) = (0, 0);
     let mut cancelled = false;
     let mut missing_pytest = false;
+    let mut last_scan = Instant::now() - Duration::from_secs(1);
     let status = loop {
         for line in stdout.try_iter().chain(stderr.try_iter()) {
             missing_pytest |= line.contains("pytest is not importable by the driver's Python");
             sink.emit(Event::Log { line });
         }
-        for s in sockets(qmp_dir) {
-            if !seen.contains(&s)
-                && let Ok(status) = qmp::status(&s)
-            {
-                sink.emit(Event::MachineUp { machine: machine_of(&s), status });
-                seen.insert(s);
+        // The state root may be a large shared /tmp: looked at 4 times a second.
+        if last_scan.elapsed() >= Duration::from_millis(250) {
+            last_scan = Instant::now();
+            for (machine, s) in vms.all() {
+                if !seen.contains(&s)
+                    && let Ok(status) = qmp::status(&s)
+                {
+                    sink.emit(Event::MachineUp { machine, status });
+                    seen.insert(s);
+                }
             }
         }
         let mut chunk = String::new();
@@ -227,11 +211,12 @@ fn supervise(
             };
             match message.event {
                 PluginEvent::MachineStart { machine } => {
-                    let socket = qmp_dir.join(format!("{machine}.runner-qmp"));
-                    if !seen.contains(&socket) {
-                        let status = qmp::status(&socket).unwrap_or_else(|_| "started (no runner QMP socket)".into());
-                        seen.insert(socket);
+                    let socket = vms.of(&machine);
+                    if socket.as_ref().is_none_or(|s| !seen.contains(s)) {
+                        let status =
+                            socket.as_deref().and_then(|s| qmp::status(s).ok()).unwrap_or_else(|| "started (no runner QMP socket)".into());
                         sink.emit(Event::MachineUp { machine, status });
+                        seen.extend(socket);
                     }
                 }
                 PluginEvent::TestStart { test } => sink.emit(Event::TestStart { test }),
@@ -242,10 +227,11 @@ fn supervise(
                 PluginEvent::TestSkip { test } => sink.emit(Event::TestSkip { test }),
                 PluginEvent::TestFail { test, message, line, .. } => {
                     failed += 1;
-                    let screenshots = sockets(qmp_dir)
+                    let screenshots = vms
+                        .all()
                         .into_iter()
-                        .filter_map(|s| {
-                            let file = out.join(outdir::screenshot_name(&test, &machine_of(&s)));
+                        .filter_map(|(machine, s)| {
+                            let file = out.join(outdir::screenshot_name(&test, &machine));
                             qmp::screendump(&s, &file).ok().map(|()| file.display().to_string())
                         })
                         .collect();
@@ -261,10 +247,11 @@ fn supervise(
         }
         if cancel.load(Ordering::SeqCst) {
             cancelled = true;
-            stop(&mut child, qmp_dir);
+            stop(&mut child, vms);
             break None;
         }
         if let Some(status) = child.try_wait()? {
+            process::end_stragglers(&child, Duration::from_secs(5));
             break Some(status);
         }
         std::thread::sleep(Duration::from_millis(20));

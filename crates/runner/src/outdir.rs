@@ -1,6 +1,6 @@
-//! The run's output directory and its QMP socket directory, private to the
-//! user: files written there are executed (the plugin) and trusted (events,
-//! acknowledgements), so no other account may place anything in them.
+//! The run's output directory, private to the user: files written there are
+//! executed (the plugin) and trusted (events, acknowledgements), so no
+//! other account may place anything in it.
 
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -32,16 +32,6 @@ pub fn prepare(out: &Path) -> Result<PathBuf> {
         }
     }
     out.canonicalize().with_context(|| format!("resolve {}", out.display()))
-}
-
-/// A private directory with a short path for the VMs' QMP sockets: a
-/// socket path must fit in 108 bytes, whatever the length of `--out`.
-pub fn socket_dir() -> Result<tempfile::TempDir> {
-    let base = std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .filter(|p| p.is_dir() && p.as_os_str().len() < 40)
-        .unwrap_or_else(|| PathBuf::from("/tmp"));
-    tempfile::Builder::new().prefix("ntr-").tempdir_in(&base).with_context(|| format!("create a socket directory in {}", base.display()))
 }
 
 /// A file name for `test` and `machine` that is safe and short: no path

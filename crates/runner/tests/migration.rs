@@ -112,6 +112,11 @@ fn calls(file: &Path, script: &str, machines: &[String], dir: &Path) -> (bool, V
             _ => {}
         }
     }
+    // The driver's own `sync` on every VM still up after a passing script
+    // is not something the script told them.
+    while lines.last().is_some_and(|l| l.ends_with(": execute('sync')")) {
+        lines.pop();
+    }
     (passed, lines)
 }
 

@@ -1,16 +1,17 @@
-//! `nix/fixtures-module.nix` under the real Nix evaluator: the runner's
-//! QMP socket goes to VMs only (`nodeDefaults` where the framework has
-//! containers, whose `defaults` would reach containers that have no QEMU),
-//! and `defaults` in frameworks from before containers. The module system
-//! itself is not here (no nixpkgs): a minimal `lib` stands for it, enough
-//! to read what the module sets.
+//! `nix/fixtures-module.nix` and `flake.nix` under the real Nix evaluator.
+//! The module system itself is not here (no nixpkgs): a minimal `lib`
+//! stands for it, enough to read what the module sets.
 
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
 use std::process::Command;
 
+/// The module adds pytest and the plugin to the driver's Python and the
+/// plugin's call after the script, and nothing else: no node option, so it
+/// fits frameworks with and without containers (the runner's QMP socket
+/// comes through `QEMU_OPTS`, not from here).
 #[test]
-fn the_runner_qmp_socket_is_set_for_vms_only() {
+fn the_module_sets_the_drivers_python_and_script_only() {
     let module = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../nix/fixtures-module.nix").canonicalize().unwrap();
     let expr = format!(
         r#"
@@ -18,12 +19,13 @@ let
   module = import {};
   lib = {{ mkOption = x: x; types.bool = "bool"; mkIf = c: v: if c then v else {{ }}; mkAfter = x: x; }};
   hostPkgs = {{ callPackage = _: _: "plugin"; }};
-  eval = options: (module {{ config.usePytestFixtures = true; inherit lib hostPkgs options; }}).config;
-  withContainers = eval {{ nodeDefaults = {{ }}; }};
+  eval = on: (module {{ config.usePytestFixtures = on; inherit lib hostPkgs; }}).config;
+  on = eval true;
 in {{
-  withContainers = builtins.attrNames withContainers;
-  before = builtins.attrNames (eval {{ }});
-  qemu = (withContainers.nodeDefaults {{ config.system.name = "server"; }}).virtualisation.qemu.options;
+  on = builtins.attrNames on;
+  off = builtins.attrNames (eval false);
+  packages = on.extraPythonPackages {{ pytest = "pytest"; callPackage = _: _: "plugin"; }};
+  script = on.testScript;
 }}"#,
         module.display()
     );
@@ -33,10 +35,10 @@ in {{
     };
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let names = |k: &str| v[k].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect::<Vec<_>>();
-    assert!(names("withContainers").contains(&"nodeDefaults".into()) && !names("withContainers").contains(&"defaults".into()), "{v}");
-    assert!(names("before").contains(&"defaults".into()), "{v}");
-    assert_eq!(v["qemu"][0], "-qmp unix:${NIXOS_TEST_RUNNER_QMP_DIR:-$TMPDIR}/server.runner-qmp,server=on,wait=off");
+    assert_eq!(v["on"], serde_json::json!(["extraPythonPackages", "passthru", "testScript"]), "{v}");
+    assert_eq!(v["off"], serde_json::json!([]), "{v}");
+    assert_eq!(v["packages"], serde_json::json!(["pytest", "plugin"]), "{v}");
+    assert!(v["script"].as_str().unwrap().contains("nixos_test_pytest.main(globals(), source=driver.tests)"), "{v}");
 }
 
 /// The flake's package holds every binary, the runner included: a server

@@ -1,7 +1,7 @@
-//! The runner against a fake `nixos-test-driver` (tests/fake-driver) that
-//! behaves like the newest driver CLI, with real QEMU processes for the VMs
-//! when `qemu-system-x86_64` is installed: pass, fail, build failure, crash
-//! and cancel, through the real binary.
+//! The runner against the driver stand-ins (tests/fake-driver), one per
+//! driver generation, with process guests (a real QEMU per VM, the host's
+//! bash as the guest's shell): pass, fail, build failure, crash and cancel,
+//! through the real binary. The real Linux guest is in tests/real_guest.rs.
 
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
@@ -17,24 +17,31 @@ fn python() -> PathBuf {
     venv
 }
 
-fn qemu() -> Option<String> {
-    Command::new("sh")
-        .args(["-c", "command -v qemu-system-x86_64"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-}
+const GENERATIONS: [&str; 3] = ["2025", "early-2026", "newest"];
 
-/// A "built driver" (tests/fake-driver/make_driver.py) whose script is `script`.
-fn driver(dir: &Path, script: &str, vms: &[&str]) -> PathBuf {
+/// A "built driver" of `generation` (tests/fake-driver/make_driver.py)
+/// whose script is `script`.
+fn driver_of(dir: &Path, script: &str, vms: &[&str], generation: &str) -> PathBuf {
     let script_path = dir.join("original-script.py");
     std::fs::write(&script_path, script).unwrap();
     let root = dir.join("driver");
     let make = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-driver/make_driver.py");
-    let status = Command::new(python()).arg(make).arg(&root).arg(&script_path).arg(vms.join(",")).stdout(Stdio::null()).status().unwrap();
+    let status = Command::new(python())
+        .arg(make)
+        .arg(&root)
+        .arg(&script_path)
+        .arg(vms.join(","))
+        .args(["--generation", generation])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
     assert!(status.success());
     root
+}
+
+/// A newest driver.
+fn driver(dir: &Path, script: &str, vms: &[&str]) -> PathBuf {
+    driver_of(dir, script, vms, "newest")
 }
 
 fn example(name: &str) -> PathBuf {
@@ -55,7 +62,6 @@ fn run(args: &[&str], driver: &Path, out: &Path) -> (Output, Vec<Value>) {
         .arg(driver)
         .args(["--format", "json", "--out"])
         .arg(out)
-        .env("FAKE_DRIVER_QEMU", qemu().unwrap_or_default())
         .env("XDG_RUNTIME_DIR", out.parent().unwrap())
         .output()
         .unwrap();
@@ -67,31 +73,37 @@ fn of(events: &[Value], kind: &str) -> Vec<Value> {
     events.iter().filter(|e| e["event"] == kind).cloned().collect()
 }
 
-/// QEMUs of the run writing to `out`: their QMP sockets are in the run's
-/// private socket directory, under `XDG_RUNTIME_DIR` (the parent of `out`
-/// in these tests).
+/// QEMUs of the run writing to `out`: their state directories are under
+/// `XDG_RUNTIME_DIR` (the parent of `out` in these tests).
 fn qemus_of(out: &Path) -> usize {
-    let needle = out.parent().unwrap().join("ntr-").display().to_string();
+    let needle = out.parent().unwrap().join("vm-state-").display().to_string();
     let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
     String::from_utf8_lossy(&ps.stdout).lines().filter(|l| l.contains("qemu-system") && l.contains(&needle)).count()
 }
 
+const TWO_TESTS: &str = "{\n  nodes.server = { };\n  nodes.client = { };\n  testScript = ''\n    def test_server_up(server):\n        server.wait_for_unit(\"multi-user.target\")\n        server.succeed(\"test -d /tmp\")\n\n    def test_client(client):\n        client.succeed(\"true\")\n  '';\n}\n";
+
+/// Each generation's driver runs one selected test: the runner hands it the
+/// script the way that generation takes it, and sees its VMs over QMP.
 #[test]
-fn one_selected_test_passes() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = example("fixtures-webserver.nix");
-    let d = driver(dir.path(), &script_of(&file), &["client", "server"]);
-    let out = dir.path().join("out");
-    let (o, events) = run(&[file.to_str().unwrap(), "--test", "test_nginx_running"], &d, &out);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let passed: Vec<_> = of(&events, "test_pass").iter().map(|e| e["test"].as_str().unwrap().to_string()).collect();
-    assert_eq!(passed, vec!["test_nginx_running"]);
-    let end = of(&events, "end");
-    assert_eq!(end[0]["exit_code"], 0);
-    if qemu().is_some() {
-        assert!(of(&events, "machine_up").iter().any(|e| e["machine"] == "server" && e["status"] == "running"), "{events:?}");
+fn one_selected_test_passes_on_every_generation() {
+    for generation in GENERATIONS {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.nix");
+        std::fs::write(&file, TWO_TESTS).unwrap();
+        let d = driver_of(dir.path(), &script_of(&file), &["client", "server"], generation);
+        let out = dir.path().join("out");
+        let (o, events) = run(&[file.to_str().unwrap(), "--test", "test_server_up"], &d, &out);
+        assert_eq!(o.status.code(), Some(0), "{generation}: {}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        let passed: Vec<_> = of(&events, "test_pass").iter().map(|e| e["test"].as_str().unwrap().to_string()).collect();
+        assert_eq!(passed, vec!["test_server_up"], "{generation}");
+        assert!(of(&events, "log").iter().any(|e| e["line"].as_str().unwrap().contains("driver generation")), "{generation}");
+        assert_eq!(of(&events, "end")[0]["exit_code"], 0);
+        let up = of(&events, "machine_up");
+        assert!(up.iter().any(|e| e["machine"] == "server" && e["status"] == "running"), "{generation}: {up:?}");
+        assert!(!up.iter().any(|e| e["machine"] == "client"), "the client was not needed: {up:?}");
+        assert_eq!(qemus_of(&out), 0, "no QEMU outlives the run");
     }
-    assert_eq!(qemus_of(&out), 0, "no QEMU outlives the run");
 }
 
 #[test]
@@ -117,10 +129,8 @@ fn a_failing_test_is_located_in_nix_with_screenshots() {
     assert!(fail["message"].as_str().unwrap().contains("command `false` failed"));
     assert_eq!(fail["location"]["line"], 8, "{fail}");
     assert_eq!(fail["location"]["column"], 9);
-    if qemu().is_some() {
-        let shot = fail["screenshots"][0].as_str().unwrap();
-        assert!(std::fs::read(shot).unwrap().starts_with(b"\x89PNG"), "{shot}");
-    }
+    let shot = fail["screenshots"][0].as_str().unwrap();
+    assert!(std::fs::read(shot).unwrap().starts_with(b"\x89PNG"), "{shot}");
     assert_eq!(of(&events, "test_pass").len(), 1);
     assert!(std::fs::read_to_string(out.join("junit.xml")).unwrap().contains("<failure"));
 }
@@ -139,15 +149,23 @@ fn keyword_selection_and_exit_first() {
     assert_eq!(of(&events, "test_start").len(), 1, "-x stops after the first failure");
 }
 
+/// A legacy script runs as it is on every generation (no pytest involved).
 #[test]
-fn legacy_scripts_run_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = example("legacy-webserver.nix");
-    let script = "start_all()\nweb_server.wait_for_unit(\"nginx.service\")\nclient.succeed(\"curl http://web-server\")\n";
-    let d = driver(dir.path(), script, &["client", "web_server"]);
-    let (o, events) = run(&[file.to_str().unwrap()], &d, &dir.path().join("out"));
-    assert_eq!(o.status.code(), Some(0));
-    assert!(of(&events, "log").iter().any(|e| e["line"].as_str().unwrap().contains("client: curl http://web-server")));
+fn legacy_scripts_run_whole_on_every_generation() {
+    for generation in GENERATIONS {
+        let dir = tempfile::tempdir().unwrap();
+        let file = example("legacy-webserver.nix");
+        // The VMs live a second: the runner looks for new ones 4 times a second.
+        let script =
+            "start_all()\nweb_server.wait_for_unit(\"nginx.service\")\nclient.succeed(\"echo fetched from web-server; sleep 1\")\n";
+        let d = driver_of(dir.path(), script, &["client", "web_server"], generation);
+        let (o, events) = run(&[file.to_str().unwrap()], &d, &dir.path().join("out"));
+        assert_eq!(o.status.code(), Some(0), "{generation}: {events:?}");
+        let lines: Vec<String> = of(&events, "log").iter().map(|e| e["line"].as_str().unwrap().to_string()).collect();
+        assert!(lines.iter().any(|l| l.contains("client: must succeed: echo fetched from web-server")), "{generation}: {lines:?}");
+        let up = of(&events, "machine_up");
+        assert_eq!(up.len(), 2, "both VMs seen over QMP, by their state directories: {up:?}");
+    }
 }
 
 #[test]
@@ -198,14 +216,13 @@ fn ctrl_c_stops_the_driver_and_every_qemu() {
         .arg(&d)
         .args(["--format", "json", "--out"])
         .arg(&out)
-        .env("FAKE_DRIVER_QEMU", qemu().unwrap_or_default())
         .env("XDG_RUNTIME_DIR", dir.path())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the VMs are up (or a moment, without QEMU).
+    // Wait until the VMs are up.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline && (qemu().is_some() && qemus_of(&out) < 2) {
+    while Instant::now() < deadline && qemus_of(&out) < 2 {
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(300));

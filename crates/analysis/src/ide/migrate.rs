@@ -283,8 +283,10 @@ pub(crate) fn migrate(a: &Analysis, index: usize, fixtures_module: Option<&str>)
                 let mut first_line = true;
                 while at < to {
                     let line = &text[usize::from(at)..usize::from(next_line(at)).min(text.len())];
-                    // A line inside a multi-line string is its text: untouched.
-                    let in_string = strings.iter().any(|r| r.start() < at && at < r.end());
+                    // A line inside a multi-line string is its text: untouched,
+                    // up to the line of its closing quotes (spaces before
+                    // them would end up in the string).
+                    let in_string = strings.iter().any(|r| r.start() < at && at <= r.end());
                     if !line.trim().is_empty() && !in_string {
                         let nix = nix_at(at)?;
                         if first_line {
