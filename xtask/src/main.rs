@@ -1,13 +1,15 @@
 //! Developer tasks, one entry point: `cargo xtask <task>`.
 //!
 //! - `setup`: install what the tests need (Debian: nix-bin for the Nix
-//!   oracle, QEMU, Neovim 0.11 in a venv); needs root for apt-get.
+//!   oracle, QEMU, Neovim 0.11 in a venv, the runner's Linux guest built
+//!   from Debian packages); needs root for apt-get install.
 //! - `test`: the whole suite, then the shared acceptance checks on release
 //!   binaries when `../shared` is there.
 //! - `ci`: setup, formatting, clippy, test (what `.ci/run` runs).
 //! - `bench [lint|lsp]`: the benchmarks (figures in the README).
 //! - `fuzz`: the never-panic property tests with many more cases.
-//! - `e2e`: only the end-to-end tests (Neovim).
+//! - `e2e`: only the end-to-end tests (Neovim, and the runner against real
+//!   Linux guests).
 
 mod bench;
 
@@ -83,6 +85,23 @@ fn setup() -> Result<()> {
     }
     if !tools_dir().join("venv/bin/pytest").exists() {
         run(Command::new(tools_dir().join("venv/bin/pip")).args(["install", "-q", "pytest"]))?;
+    }
+    // The runner's real Linux guest, from Debian packages (cached; rebuilt
+    // when a package or the guest's files change). `apt-cache` needs the
+    // package lists: fetched once if they are missing.
+    let build_guest = || {
+        let mut c = Command::new("python3");
+        c.arg(root().join("crates/runner/tests/guest/build_guest.py")).arg(tools_dir().join("guest"));
+        c
+    };
+    if run(&mut build_guest()).is_err() {
+        let sudo = if is_root() { None } else { Some("sudo") };
+        let mut update = Command::new(sudo.unwrap_or("apt-get"));
+        if sudo.is_some() {
+            update.arg("apt-get");
+        }
+        run(update.args(["update", "-qq"]))?;
+        run(&mut build_guest())?;
     }
     // The ty `--type-check` is tested with (pinned: ty is pre-1.0).
     let ty = tools_dir().join("venv/bin/ty");
@@ -179,7 +198,10 @@ fn dispatch(args: &[String]) -> Result<()> {
             run(cargo().args(["test", "--release", "-p", "nixos-test-analysis", "--test", "never_panics"]).env("PROPTEST_CASES", &cases))?;
             run(cargo().args(["test", "--release", "-p", "nixos-test-analysis", "--test", "nix_string_oracle"]).env("ORACLE_CASES", "5000"))
         }
-        "e2e" => run(cargo().args(["test", "-p", "nixos-test-lsp", "--test", "neovim"]).env("NVIM", tools_dir().join("venv/bin/nvim"))),
+        "e2e" => {
+            run(cargo().args(["test", "-p", "nixos-test-lsp", "--test", "neovim"]).env("NVIM", tools_dir().join("venv/bin/nvim")))?;
+            run(cargo().args(["test", "-p", "nixos-test-run", "--test", "real_guest"]))
+        }
         "bench" => bench::run_benches(&args[1..]),
         // The docs generated from the code (rules' doc comments → docs/rules.md
         // and the README's table); their tests fail when they are stale.

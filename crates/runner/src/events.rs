@@ -18,7 +18,8 @@ pub enum Format {
 pub struct Sink {
     pub format: Format,
     pub events: Vec<Event>,
-    log: Option<std::io::BufWriter<std::fs::File>>,
+    /// Line-buffered: driver.log is followed (`tail -f`) while a run goes on.
+    log: Option<std::io::LineWriter<std::fs::File>>,
 }
 
 impl Sink {
@@ -28,7 +29,7 @@ impl Sink {
 
     /// From now on, log lines are also written to `file`.
     pub fn log_to(&mut self, file: std::fs::File) {
-        self.log = Some(std::io::BufWriter::new(file));
+        self.log = Some(std::io::LineWriter::new(file));
     }
 
     pub fn emit(&mut self, e: Event) {
@@ -43,12 +44,6 @@ impl Sink {
                 if let Some(log) = &mut self.log {
                     let _ = writeln!(log, "{line}");
                 }
-            }
-            Event::End { .. } => {
-                if let Some(log) = &mut self.log {
-                    let _ = log.flush();
-                }
-                self.events.push(e);
             }
             e => self.events.push(e),
         }
