@@ -255,6 +255,13 @@ impl DriverApi {
 const DEPRECATED_PARAMS: &[(&str, &str, Generation, &str)] = &[
     ("retry", "timeout_seconds", Generation::Newest, "`retry(timeout_seconds=)` is deprecated: pass `timeout=timedelta(seconds=...)`"),
     ("sleep", "secs", Generation::Newest, "`sleep(secs)` is deprecated: pass `duration=timedelta(seconds=...)`"),
+    // Audit G1': a number warns in the newest driver.
+    (
+        "polling_condition",
+        "seconds_interval",
+        Generation::Newest,
+        "`polling_condition(seconds_interval=)` is deprecated: pass `interval=timedelta(seconds=...)`",
+    ),
 ];
 
 /// Why `param` of `member` is deprecated in `g`, if it is.
@@ -315,5 +322,7 @@ mod tests {
         let poll = |g| api.global("polling_condition", g).unwrap();
         assert!(poll(Newest).param("interval").is_some() && poll(Split).param("interval").is_none(), "G1");
         assert!(poll(Classic).param("seconds_interval").is_some_and(|p| !p.required()), "G1");
+        assert!(deprecated_param(poll(Newest), "seconds_interval", Newest).is_some(), "G1'");
+        assert!(deprecated_param(poll(Split), "seconds_interval", Split).is_none(), "G1'");
     }
 }

@@ -79,7 +79,7 @@ fn globals(t: &mut Table) {
     t.f(Global, "test_script", "() -> None", "Run the whole test script again (useful from the interactive REPL).");
     t.f(Global, "run_tests", "() -> None", "Start the global timer, run the script, then `sync` on every running machine.");
     t.f(Global, "join_all", "() -> None", "Wait until every machine has powered off; cancels the global timer.");
-    t.f(Global, "subtest", "(name: str)", "Context manager grouping log output (and a JUnit test case); on an exception it logs the failure and re-raises, so the first failing subtest ends the script.");
+    t.f(Global, "subtest", "(name: str) -> Iterator[None]", "Context manager grouping log output (and a JUnit test case); on an exception it logs the failure and re-raises, so the first failing subtest ends the script.");
     t.f(
         Global,
         "retry",
@@ -103,28 +103,32 @@ fn globals(t: &mut Table) {
         "Create a machine from a start command (not started).",
     )
     .gens(Classic, Classic);
+    // Audit G4: annotated `-> BaseMachine` in early 2026 (a QemuMachine at run time).
+    t.f(
+        Global,
+        "create_machine",
+        "(start_command: str, *, name: str | None = None, keep_machine_state: bool = False) -> BaseMachine",
+        "Create a QEMU machine from a start command (not started).",
+    )
+    .gens(Split, Split);
     t.f(
         Global,
         "create_machine",
         "(start_command: str, *, name: str | None = None, keep_machine_state: bool = False) -> QemuMachine",
         "Create a QEMU machine from a start command (not started).",
     )
-    .gens(Split, Newest);
+    .gens(Newest, Newest);
     t.f(Global, "serial_stdout_off", "() -> None", "Stop echoing guest serial lines into the log.");
     t.f(Global, "serial_stdout_on", "() -> None", "Resume echoing guest serial lines into the log.");
-    t.f(Global, "polling_condition", "(fun_: Callable | None = None, *, seconds_interval: float | None = None, interval: timedelta | None = None, description: str | None = None)", "Decorator turning a check into a `Poll` context manager: while entered, every command first re-checks the condition when it is overdue (every 2 s by default) and raises `PollingConditionError` if it fails.")
+    t.f(Global, "polling_condition", "(fun_: Callable | None = None, *, seconds_interval: float | timedelta | None = None, interval: timedelta | None = None, description: str | None = None) -> Callable[[Callable], AbstractContextManager] | AbstractContextManager", "Decorator turning a check into a `Poll` context manager: while entered, every command first re-checks the condition when it is overdue (every 2 s by default) and raises `PollingConditionError` if it fails.")
         .gens(Newest, Newest);
     // Audit G1: before the newest driver there is no `interval`.
-    t.f(Global, "polling_condition", "(fun_: Callable | None = None, *, seconds_interval: float = 2.0, description: str | None = None)", "Decorator turning a check into a `Poll` context manager: while entered, every command first re-checks the condition every `seconds_interval` and raises `PollingConditionError` if it fails.")
+    t.f(Global, "polling_condition", "(fun_: Callable | None = None, *, seconds_interval: float = 2.0, description: str | None = None) -> Callable[[Callable], AbstractContextManager] | AbstractContextManager", "Decorator turning a check into a `Poll` context manager: while entered, every command first re-checks the condition every `seconds_interval` and raises `PollingConditionError` if it fails.")
         .gens(Classic, Split);
     t.f(Global, "dump_machine_ssh", "() -> None", "Print the SSH backdoor command for each machine (needs `sshBackdoor.enable`).")
-        .gens(Classic, Classic);
-    t.f(Global, "dump_machine_ssh", "() -> None", "Print the SSH backdoor command for each machine (needs `sshBackdoor.enable`).")
         .gens(Newest, Newest);
-    t.a(Global, "machines", "list[BaseMachine]", "Every machine object (VMs and containers), sorted by name.")
-        .gens(Classic, Classic)
-        .is(Base);
-    t.a(Global, "machines", "list[BaseMachine]", "Every machine object (VMs and containers), sorted by name.")
+    t.a(Global, "machines", "list[Machine]", "Every machine object, in start-script order.").gens(Classic, Classic).is(Base);
+    t.a(Global, "machines", "list[QemuMachine | NspawnMachine]", "Every machine object (VMs and containers), sorted by name.")
         .gens(Newest, Newest)
         .is(Base);
     t.a(Global, "machines_qemu", "list[QemuMachine]", "The VMs (`nodes.*`).").gens(Split, Newest).is(Qemu);
@@ -154,7 +158,10 @@ fn base(t: &mut Table) {
     t.f(Base, "log_serial", "(msg: str) -> None", "Log a serial-console line.");
     // Audit B2: 2025 only, removed later.
     t.f(Base, "wait_for_job", "(jobname: str) -> None", "Wait until the systemd job `jobname` is no longer active.").gens(Classic, Classic);
-    t.f(Base, "nested", "(msg: str, attrs: dict[str, str] = {})", "Context manager: a log block with timing.");
+    t.f(Base, "nested", "(msg: str, attrs: dict[str, str] = {}) -> Iterator[None]", "Context manager: a log block with timing.");
+    // Audit B4: abstract on the base class since the split.
+    t.f(Base, "start", "() -> None", "Start the machine; does not wait for boot.").gens(Split, Newest);
+    t.f(Base, "shutdown", "() -> None", "Power the machine off and wait until it has stopped.").gens(Newest, Newest);
     t.f(Base, "is_up", "() -> bool", "Whether the machine is started (and, for a VM, its shell connected).");
     t.f(
         Base,
@@ -322,7 +329,6 @@ fn base(t: &mut Table) {
         "(source: str, target: str) -> None",
         "Copy a host file into the guest by piping base64 through the shell (no shared directory needed).",
     );
-    t.f(Base, "release", "() -> None", "Stop the machine's process and close its sockets.");
     for (name, ty, doc) in [
         ("name", "str", "The machine's Python name."),
         ("out_dir", "Path", "The driver's output directory."),
@@ -348,6 +354,8 @@ fn qemu(t: &mut Table) {
     t.f(Qemu, "shutdown", "() -> None", "Write `poweroff` to the backdoor shell and wait for QEMU to exit.");
     t.f(Qemu, "crash", "() -> None", "Simulate a power cut (HMP `quit`) and wait for exit.");
     t.f(Qemu, "reboot", "() -> None", "Send ctrl-alt-delete; needs `start(allow_reboot=True)`.");
+    // Audit B5: each machine class has its own `release`, the base none.
+    t.f(Qemu, "release", "() -> None", "Stop QEMU and close its sockets.");
     t.f(Qemu, "connect", "() -> None", "Start if needed and wait for the backdoor shell handshake.");
     t.f(Qemu, "send_monitor_command", "(command: str) -> str", "Send a raw HMP monitor command; returns its output.");
     t.f(Qemu, "wait_for_monitor_prompt", "() -> str", "Read monitor output up to the `(qemu) ` prompt.");
@@ -463,7 +471,6 @@ fn qemu(t: &mut Table) {
     for (name, ty, doc) in [
         ("monitor_path", "Path", "Path of the HMP monitor socket."),
         ("shell_path", "Path", "Path of the backdoor shell socket."),
-        ("start_command", "QemuStartCommand", "The start script and its arguments."),
         ("process", "subprocess.Popen | None", "The QEMU process."),
         ("pid", "int | None", "PID of the QEMU process."),
         ("monitor", "socket | None", "The HMP monitor connection."),
@@ -475,23 +482,36 @@ fn qemu(t: &mut Table) {
     ] {
         t.a(Qemu, name, ty, doc);
     }
+    // Audit Q9: a `StartCommand` in 2025.
+    t.a(Qemu, "start_command", "StartCommand", "The start script and its arguments.").gens(Classic, Classic);
+    t.a(Qemu, "start_command", "QemuStartCommand", "The start script and its arguments.").gens(Split, Newest);
     // Audit Q3-Q5: in every generation.
     t.a(Qemu, "qmp_path", "Path", "Path of the QMP socket.");
     t.a(Qemu, "qmp_client", "QMPSession | None", "The QMP session (`send(cmd, args)`, `wait_for_event`).");
     t.a(Qemu, "full_console_log", "list[str]", "Every serial line of this boot.");
-    t.a(Qemu, "vsock_guest", "str", "Guest side of the vsock backdoor.").gens(Newest, Newest);
-    t.a(Qemu, "vsock_host", "str", "Host side of the vsock backdoor.").gens(Newest, Newest);
+    t.a(Qemu, "vsock_guest", "Path | None", "Guest side of the vsock backdoor.").gens(Newest, Newest);
+    t.a(Qemu, "vsock_host", "Path | None", "Host side of the vsock backdoor.").gens(Newest, Newest);
     t.a(Qemu, "efi_vars_path", "Path", "Path of the OVMF variable store.").gens(Newest, Newest);
-    t.a(Qemu, "efi_vars", "list[EfiVariable]", "The OVMF variables.").gens(Newest, Newest);
+    t.a(Qemu, "efi_vars", "EfiVars", "The OVMF variable store (`read_content`, `create_empty`, `write`).").gens(Newest, Newest);
 }
 
 fn nspawn(t: &mut Table) {
     t.f(Nspawn, "start", "() -> None", "Start the container; does not wait for boot.").gens(Split, Newest);
     t.f(Nspawn, "shutdown", "() -> None", "`systemctl poweroff` the container and wait for it to exit.").gens(Newest, Newest);
+    t.f(Nspawn, "release", "() -> None", "Stop the container.").gens(Split, Newest);
     t.f(Nspawn, "ssh_backdoor_command", "() -> str", "The ssh command line for the backdoor.").gens(Newest, Newest);
+    // Audit N1: early 2026 takes the machine's index.
+    t.f(Nspawn, "ssh_backdoor_command", "(index: int) -> str", "The ssh command line for the backdoor of the machine with this index.")
+        .gens(Split, Split);
+    // Audit N5: a static method; its annotations are not recorded in docs/driver-facts.toml.
+    t.f(Nspawn, "machine_name_from_start_command", "(start_command: str) -> str", "The container's name, read from its start script.")
+        .gens(Split, Newest);
     t.a(Nspawn, "start_command", "str", "The container's start script.").gens(Split, Newest);
     t.a(Nspawn, "process", "subprocess.Popen | None", "The nspawn process.").gens(Split, Newest);
-    t.a(Nspawn, "machine_sock_path", "Path", "The container's machine socket.").gens(Split, Newest);
+    // Audit N2-N4: the notify socket is newest only; early 2026 keeps the leader's PID.
+    t.a(Nspawn, "machine_sock_path", "Path", "The container's notify socket.").gens(Newest, Newest);
+    t.a(Nspawn, "machine_sock", "socket | None", "The container's notify socket, once bound.").gens(Newest, Newest);
+    t.a(Nspawn, "pid", "int | None", "PID of the container's leader.").gens(Split, Split);
     t.a(Nspawn, "notify_thread", "Thread | None", "The sd_notify reader.").gens(Newest, Newest);
     t.a(Nspawn, "get_systemd_process", "int", "Host PID of the container's PID 1 (a cached property).").gens(Split, Newest);
 }
@@ -502,58 +522,103 @@ fn others(t: &mut Table) {
     t.a(Vlan, "process", "subprocess.Popen", "The `vde_switch` process.");
     t.a(Vlan, "pid", "int", "PID of `vde_switch`.");
     t.a(Vlan, "tap_name", "str", "`vde-tap<nr>` (for containers).").gens(Split, Newest);
+    t.a(Vlan, "plug_process", "subprocess.Popen", "The `vde_plug2tap` process (for containers).").gens(Split, Newest);
+    t.a(Vlan, "logger", "AbstractLogger", "The driver's logger.");
     t.f(Vlan, "stop", "() -> None", "Stop the switch.");
     t.f(Logger, "log", "(message: str, attributes: dict[str, str] = {}) -> None", "Log a message.");
-    t.f(Logger, "info", "(*args: Any) -> None", "Log at info level.");
-    t.f(Logger, "warning", "(*args: Any) -> None", "Log at warning level.");
-    t.f(Logger, "debug", "(*args: Any) -> None", "Log at debug level.");
-    t.f(Logger, "error", "(*args: Any) -> None", "Log an error. Careful: the composite logger exits the process with status 1.");
-    t.f(Logger, "nested", "(message: str, attributes: dict[str, str] = {})", "Context manager: a nested log block with timing.");
-    t.f(Logger, "subtest", "(name: str, attributes: dict[str, str] = {})", "Context manager: a subtest log block.");
+    t.f(Logger, "info", "(*args: Any, **kwargs: Any) -> None", "Log at info level.");
+    t.f(Logger, "warning", "(*args: Any, **kwargs: Any) -> None", "Log at warning level.");
+    t.f(Logger, "debug", "(*args: Any, **kwargs: Any) -> None", "Log at debug level.");
+    t.f(
+        Logger,
+        "error",
+        "(*args: Any, **kwargs: Any) -> None",
+        "Log an error. Careful: the composite logger exits the process with status 1.",
+    );
+    t.f(Logger, "log_test_error", "(*args: Any, **kwargs: Any) -> None", "Log a line of a failed test (the driver's `!!!` lines).");
+    t.f(Logger, "set_log_level", "(level: LogLevel) -> None", "Change the log level (what `--log-level` sets).").gens(Newest, Newest);
+    t.f(
+        Logger,
+        "nested",
+        "(message: str, attributes: dict[str, str] = {}) -> Iterator[None]",
+        "Context manager: a nested log block with timing.",
+    );
+    t.f(Logger, "subtest", "(name: str, attributes: dict[str, str] = {}) -> Iterator[None]", "Context manager: a subtest log block.");
     t.f(Logger, "log_serial", "(message: str, machine: str) -> None", "Log a serial-console line.");
     t.f(Logger, "print_serial_logs", "(enable: bool) -> None", "Echo serial lines or not.");
-    for (name, doc) in [
-        ("subtest", "Context manager: a subtest."),
-        ("test_symbols", "The script's global namespace."),
-        ("test_script", "Run the script."),
-        ("run_tests", "Run the script, then `sync` every machine."),
-        ("start_all", "Start every machine."),
-        ("join_all", "Wait for every machine to power off."),
-        ("terminate_test", "Stop the test: release machines and VLANs."),
-        ("create_machine", "Create a machine from a start command."),
-        ("serial_stdout_on", "Resume echoing serial output."),
-        ("serial_stdout_off", "Stop echoing serial output."),
-        ("check_polling_conditions", "Check every active polling condition."),
-        ("polling_condition", "Create a polling condition."),
+    for (name, sig, doc) in [
+        ("subtest", "(name: str) -> Iterator[None]", "Context manager: a subtest."),
+        ("test_symbols", "() -> dict[str, Any]", "The script's global namespace."),
+        ("test_script", "() -> None", "Run the script."),
+        ("run_tests", "() -> None", "Run the script, then `sync` every machine."),
+        ("start_all", "() -> None", "Start every machine."),
+        ("join_all", "() -> None", "Wait for every machine to power off."),
+        ("terminate_test", "() -> None", "Stop the test: release machines and VLANs."),
+        ("serial_stdout_on", "() -> None", "Resume echoing serial output."),
+        ("serial_stdout_off", "() -> None", "Stop echoing serial output."),
+        ("check_polling_conditions", "() -> None", "Check every active polling condition."),
     ] {
-        t.f(Driver, name, "(*args: Any, **kwargs: Any) -> Any", doc);
+        t.f(Driver, name, sig, doc);
     }
-    for (name, doc) in [
-        ("tests", "The script text."),
-        ("out_dir", "The output directory."),
-        ("logger", "The logger."),
-        ("vlans", "The VLANs."),
-        ("machines", "Every machine, sorted by name."),
-        ("polling_conditions", "The active polling conditions."),
-        ("global_timeout", "The whole test's budget in seconds."),
+    t.f(
+        Driver,
+        "create_machine",
+        "(start_command: str, *, name: str | None = None, keep_vm_state: bool = False) -> Machine",
+        "Create a machine from a start command.",
+    )
+    .gens(Classic, Classic);
+    t.f(
+        Driver,
+        "create_machine",
+        "(start_command: str, *, name: str | None = None, keep_machine_state: bool = False) -> BaseMachine",
+        "Create a QEMU machine from a start command.",
+    )
+    .gens(Split, Split);
+    t.f(
+        Driver,
+        "create_machine",
+        "(start_command: str, *, name: str | None = None, keep_machine_state: bool = False) -> QemuMachine",
+        "Create a QEMU machine from a start command.",
+    )
+    .gens(Newest, Newest);
+    t.f(Driver, "polling_condition", "(fun_: Callable | None = None, *, seconds_interval: float = 2.0, description: str | None = None) -> Callable[[Callable], AbstractContextManager] | AbstractContextManager", "Create a polling condition.")
+        .gens(Classic, Split);
+    t.f(Driver, "polling_condition", "(fun_: Callable | None = None, *, seconds_interval: float | timedelta | None = None, interval: timedelta | None = None, description: str | None = None) -> Callable[[Callable], AbstractContextManager] | AbstractContextManager", "Create a polling condition.")
+        .gens(Newest, Newest);
+    // Audit D5: a method in every generation (the global only in the newest).
+    t.f(Driver, "dump_machine_ssh", "(offset: int) -> None", "Print the SSH backdoor command of each machine, numbered from `offset + 1`.")
+        .gens(Classic, Split);
+    t.f(Driver, "dump_machine_ssh", "() -> None", "Print the SSH backdoor command of each machine.").gens(Newest, Newest);
+    for (name, ty, doc) in [
+        ("tests", "str", "The script text."),
+        ("out_dir", "Path", "The output directory."),
+        ("logger", "AbstractLogger", "The logger."),
+        ("vlans", "list[VLan]", "The VLANs."),
+        ("polling_conditions", "list[PollingCondition]", "The active polling conditions."),
+        // Audit D4: in 2025 too.
+        ("race_timer", "threading.Timer", "The global timeout's timer."),
     ] {
-        t.a(Driver, name, "Any", doc);
+        t.a(Driver, name, ty, doc);
     }
+    // Audit D1: newest drivers keep it in `config.global_timeout` (a timedelta).
+    t.a(Driver, "global_timeout", "int", "The whole test's budget in seconds.").gens(Classic, Split);
+    // Audit D6: not sorted in 2025.
+    t.a(Driver, "machines", "list[Machine]", "Every machine, in start-script order.").gens(Classic, Classic);
+    t.a(Driver, "machines", "list[QemuMachine | NspawnMachine]", "Every machine, sorted by name (a property).").gens(Split, Newest);
     // Driver attributes of the 2026 generations (driver-audit D2, D3).
-    for (name, doc) in [
-        ("machines_qemu", "The VMs."),
-        ("machines_nspawn", "The containers."),
-        ("race_timer", "The global timeout's timer."),
-        ("debug", "The debug hook."),
+    for (name, ty, doc) in [
+        ("machines_qemu", "list[QemuMachine]", "The VMs."),
+        ("machines_nspawn", "list[NspawnMachine]", "The containers."),
+        ("debug", "DebugAbstract", "The debug hook."),
     ] {
-        t.a(Driver, name, "Any", doc).gens(Split, Newest);
+        t.a(Driver, name, ty, doc).gens(Split, Newest);
     }
-    for (name, doc) in [
-        ("config", "The driver's configuration (from `--config`)."),
-        ("keep_machine_state", "Whether machine state is kept between runs."),
-        ("interactive", "Whether the driver runs interactively."),
-        ("vhost_vsock", "The vsock devices of the SSH backdoor."),
+    for (name, ty, doc) in [
+        ("config", "DriverConfiguration", "The driver's configuration (from `--config`)."),
+        ("keep_machine_state", "bool", "Whether machine state is kept between runs."),
+        ("interactive", "bool", "Whether the driver runs interactively."),
+        ("vhost_vsock", "Any", "The vsock devices of the SSH backdoor."),
     ] {
-        t.a(Driver, name, "Any", doc).gens(Newest, Newest);
+        t.a(Driver, name, ty, doc).gens(Newest, Newest);
     }
 }
