@@ -145,6 +145,11 @@ fn cargo_test() -> Result<()> {
             eprintln!("NOTE: no shared material (../shared or NIXOS_TEST_TOOLS_SHARED): the real-world and acceptance tests are SKIPPED")
         }
     }
+    if std::env::var_os("NIXOS_TEST_DRIVER_SRC").is_none() {
+        eprintln!(
+            "NOTE: NIXOS_TEST_DRIVER_SRC is not set: the real-driver tests (runner/tests/real_guest.rs) are SKIPPED; set it to <nixpkgs>/nixos/lib/test-driver/src to run them"
+        );
+    }
     run(&mut c)
 }
 

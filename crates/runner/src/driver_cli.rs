@@ -31,7 +31,10 @@ impl DriverCli {
     /// Reads the wrapper `text` of the driver built at `driver`.
     pub fn detect(text: &str, driver: &Path) -> Result<DriverCli> {
         let words: Vec<String> = text.lines().flat_map(|l| shlex::split(l).unwrap_or_default()).collect();
-        if let Some(config) = words.windows(2).rev().find(|w| w[0] == "--config" || w[0] == "-c").map(|w| PathBuf::from(&w[1])) {
+        // A path after the flag: `python -c 'import test_driver; ...'` in a
+        // hand-made wrapper is not a configuration.
+        let config = words.windows(2).rev().find(|w| (w[0] == "--config" || w[0] == "-c") && w[1].starts_with('/'));
+        if let Some(config) = config.map(|w| PathBuf::from(&w[1])) {
             return Ok(DriverCli::Config { config });
         }
         let set = |name: &str| {
@@ -113,7 +116,7 @@ mod tests {
         let cli = DriverCli::detect(split, d).unwrap();
         assert_eq!(cli.generation(), Generation::Split);
         assert_eq!(cli.original_script().unwrap(), PathBuf::from("/nix/store/x-driver/test-script"));
-        let classic = "#! /bin/sh -e\nexport startScripts=\"/s/run-a-vm\"\nexec /y \"$@\"\n";
+        let classic = "#! /bin/sh -e\nexport startScripts=\"/s/run-a-vm\"\nexec /py -c 'import test_driver; test_driver.main()' \"$@\"\n";
         let cli = DriverCli::detect(classic, d).unwrap();
         assert_eq!(cli.generation(), Generation::Classic);
         assert_eq!(cli.original_script().unwrap(), d.join("test-script"), "without testScript, the driver's test-script");

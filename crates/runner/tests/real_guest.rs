@@ -3,6 +3,11 @@
 //! cached under ~/.cache/nixos-test-tools/guest) booted by QEMU through each
 //! generation's driver stand-in, speaking the driver's guest protocol for
 //! real. Under TCG a VM session takes about 7 s: each test boots one VM.
+//!
+//! With `NIXOS_TEST_DRIVER_SRC=<nixpkgs>/nixos/lib/test-driver/src`, the
+//! real driver is run too (opt-in: its source is in no registry and is not
+//! vendored): its API is compared with the table, and it runs a passing and
+//! a failing test in the same guest through the runner.
 
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
@@ -36,6 +41,11 @@ fn image() -> &'static Path {
 /// A test file `t.nix` with `script` as its testScript, and a driver of
 /// `generation` whose VMs boot the guest.
 fn setup(dir: &Path, script: &str, generation: &str) -> (PathBuf, PathBuf) {
+    setup_with(dir, script, generation, &[])
+}
+
+/// As `setup`, with more arguments for make_driver.py.
+fn setup_with(dir: &Path, script: &str, generation: &str, extra: &[&str]) -> (PathBuf, PathBuf) {
     let indented: String = script.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("    {l}\n") }).collect();
     let file = dir.join("t.nix");
     std::fs::write(&file, format!("{{\n  nodes.server = {{ }};\n  testScript = ''\n{indented}  '';\n}}\n")).unwrap();
@@ -50,6 +60,7 @@ fn setup(dir: &Path, script: &str, generation: &str) -> (PathBuf, PathBuf) {
         .arg("server")
         .args(["--generation", generation, "--guest"])
         .arg(image())
+        .args(extra)
         .stdout(Stdio::null())
         .status()
         .unwrap();
@@ -177,4 +188,118 @@ fn timeout_and_cancel_against_a_real_guest() {
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
     assert!(out.contains("\"status\":\"cancelled\""), "{out}");
     assert_eq!(qemus_under(dir.path()), 0, "no QEMU outlives a cancelled run");
+}
+
+/// The real driver of `NIXOS_TEST_DRIVER_SRC`, prepared (tests/real-driver/prepare.py):
+/// its Python, PYTHONPATH and generation. `None` (and a visible note) when unset.
+fn real_driver() -> Option<(String, String, String)> {
+    let Some(src) = std::env::var_os("NIXOS_TEST_DRIVER_SRC") else {
+        eprintln!(
+            "SKIPPED: the real driver is not tested: set NIXOS_TEST_DRIVER_SRC=<nixpkgs>/nixos/lib/test-driver/src (a nixpkgs checkout) to run it"
+        );
+        return None;
+    };
+    let cache = PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/nixos-test-tools");
+    let prepare = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/real-driver/prepare.py");
+    let o = Command::new("python3").arg(prepare).arg(&src).arg(&cache).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let field = |k: &str| v[k].as_str().unwrap().to_string();
+    Some((field("python"), field("pythonpath"), field("generation")))
+}
+
+/// Every public method and attribute of the real driver's classes, with
+/// each method's parameters (name, kind, default or not), and every global
+/// of `test_symbols()`, against the API table of that generation; both
+/// directions for methods and globals (an attribute set only in `__init__`
+/// is not visible without a running driver).
+#[test]
+fn the_real_drivers_api_is_the_table() {
+    use nixos_test_analysis::driver_api::{Class, DriverApi, Generation, MemberKind, ParamKind};
+    let Some((python, pythonpath, label)) = real_driver() else { return };
+    let g = Generation::parse(&label).unwrap();
+    let dump = Command::new(&python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/real-driver/dump_api.py"))
+        .arg(&label)
+        .env("PYTHONPATH", &pythonpath)
+        .output()
+        .unwrap();
+    assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+    let dump: Value = serde_json::from_slice(&dump.stdout).unwrap();
+    let api = DriverApi::get();
+    let classes: &[(&str, Class)] = if g == Generation::Classic {
+        &[("Machine", Class::Qemu), ("Driver", Class::Driver), ("VLan", Class::Vlan), ("AbstractLogger", Class::Logger)]
+    } else {
+        &[
+            ("BaseMachine", Class::Base),
+            ("QemuMachine", Class::Qemu),
+            ("NspawnMachine", Class::Nspawn),
+            ("Driver", Class::Driver),
+            ("VLan", Class::Vlan),
+            ("AbstractLogger", Class::Logger),
+        ]
+    };
+    let kind = |k: ParamKind| match k {
+        ParamKind::Positional => "positional",
+        ParamKind::KeywordOnly => "keyword_only",
+        ParamKind::VarArgs => "var_args",
+        ParamKind::VarKeywords => "var_keywords",
+    };
+    let mut problems = Vec::new();
+    for (name, class) in classes {
+        let real = &dump["classes"][name];
+        let table = api.machine_members(*class, g);
+        for (method, params) in real["methods"].as_object().unwrap() {
+            match table.iter().find(|m| m.name == *method && m.kind == MemberKind::Function) {
+                None => problems.push(format!("{name}.{method}() is not in the table")),
+                Some(m) => {
+                    let ours: Vec<Value> =
+                        m.params.iter().map(|p| serde_json::json!([p.name, kind(p.kind), p.default.is_some()])).collect();
+                    if ours != *params.as_array().unwrap() {
+                        problems.push(format!("{name}.{method}: the driver has {params}, the table {}", Value::Array(ours)));
+                    }
+                }
+            }
+        }
+        for attribute in real["attributes"].as_array().unwrap() {
+            let a = attribute.as_str().unwrap();
+            if !table.iter().any(|m| m.name == a) {
+                problems.push(format!("{name}.{a} is not in the table"));
+            }
+        }
+        for m in table.iter().filter(|m| m.kind == MemberKind::Function) {
+            if real["methods"].get(&m.name).is_none() {
+                problems.push(format!("the table has {name}.{}(), the driver does not", m.name));
+            }
+        }
+    }
+    let globals: Vec<&str> = dump["globals"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    for m in api.members().iter().filter(|m| m.class == Class::Global && m.available_in(g)) {
+        if !globals.contains(&m.name.as_str()) {
+            problems.push(format!("the table has the global {}, test_symbols() does not", m.name));
+        }
+    }
+    for name in globals {
+        if api.global(name, g).is_none() {
+            problems.push(format!("test_symbols() has {name}, the table does not"));
+        }
+    }
+    assert!(problems.is_empty(), "{label}: {} mismatches:\n{}", problems.len(), problems.join("\n"));
+}
+
+/// The real driver runs a passing and a failing test function in the real
+/// guest through the runner, with the plugin, as the stand-ins do.
+#[test]
+fn the_real_driver_runs_tests_in_a_real_guest() {
+    let Some((python, pythonpath, label)) = real_driver() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (file, driver) = setup_with(dir.path(), PASS_AND_FAIL, &label, &["--real-driver", &python, &pythonpath]);
+    let o = runner(&file, &driver, dir.path(), "json").output().unwrap();
+    let ev = events(&o);
+    assert_eq!(o.status.code(), Some(1), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(of(&ev, "test_pass").len(), 1, "{ev:?}");
+    let fail = &of(&ev, "test_fail")[0];
+    assert_eq!(fail["location"]["line"], 10, "{fail}");
+    assert!(fail["message"].as_str().unwrap().contains("assert '41' == '42'"), "{fail}");
+    assert_eq!(qemus_under(dir.path()), 0);
 }

@@ -8,10 +8,13 @@ sets `vmNames`/`vmStartScripts`/`vlans`/`globalTimeout`/`testScript`, 2025
 
 Usage: make_driver.py OUT_DIR SCRIPT_FILE VM[,VM...]
            [--generation 2025|early-2026|newest] [--guest process|IMAGE_DIR]
-           [--vlans N,...]
+           [--vlans N,...] [--real-driver PYTHON PYTHONPATH]
 
 The start scripts run process_guest.py (default) or, given the directory of
 a guest image (tests/guest/build_guest.py), QEMU booting that Linux guest.
+With --real-driver, the wrapper runs the real driver (its `test_driver`
+package on PYTHONPATH, see tests/real-driver/prepare.py) instead of the
+stand-in, with the same command line and environment.
 """
 
 import argparse
@@ -31,6 +34,7 @@ p.add_argument("vms")
 p.add_argument("--generation", choices=["2025", "early-2026", "newest"], default="newest")
 p.add_argument("--guest", default="process")
 p.add_argument("--vlans", default="", help="comma-separated VLan numbers")
+p.add_argument("--real-driver", nargs=2, metavar=("PYTHON", "PYTHONPATH"))
 args = p.parse_args()
 out, vms = args.out.resolve(), args.vms.split(",")
 vlans = [int(v) for v in args.vlans.split(",") if v]
@@ -64,7 +68,11 @@ for vm in vms:
     executable(start, f'#!/bin/sh\ncd "$TMPDIR"\n{run} $QEMU_OPTS "$@"\n')
     scripts[vm] = str(start)
 
-fake = f"exec {shlex.quote(sys.executable)} {shlex.quote(str(HERE / 'fake_driver.py'))} {args.generation}"
+if args.real_driver:
+    python, pythonpath = args.real_driver
+    run_driver = f"export PYTHONPATH={shlex.quote(pythonpath)}\nexec {shlex.quote(python)} -c 'import test_driver; test_driver.main()'"
+else:
+    run_driver = f"exec {shlex.quote(sys.executable)} {shlex.quote(str(HERE / 'fake_driver.py'))} {args.generation}"
 test_script = out / "test-script"
 if args.generation == "newest":
     config = {
@@ -76,13 +84,13 @@ if args.generation == "newest":
         "test_script": str(test_script),
     }
     (out / "driverConfiguration.json").write_text(json.dumps(config))
-    body = f"{fake} --config '{out / 'driverConfiguration.json'}' --log-level info \"$@\"\n"
+    body = f"{run_driver} --config '{out / 'driverConfiguration.json'}' --log-level info \"$@\"\n"
 else:
     env = {"vlans": " ".join(map(str, vlans)), "globalTimeout": "3600", "testScript": str(test_script)}
     if args.generation == "2025":
         env["startScripts"] = " ".join(scripts.values())
     else:
         env.update(vmNames=" ".join(vms), vmStartScripts=" ".join(scripts[v] for v in vms))
-    body = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items()) + f'{fake} "$@"\n'
+    body = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items()) + f'{run_driver} "$@"\n'
 executable(out / "bin" / "nixos-test-driver", "#! /bin/sh -e\n" + body)
 print(os.fspath(out))
