@@ -8,6 +8,10 @@
 //! - `ci`: setup, formatting, clippy, test (what `.ci/run` runs).
 //! - `bench [lint|lsp]`: the benchmarks (figures in the README).
 //! - `fuzz`: the never-panic property tests with many more cases.
+//! - `vscode-test`: the VS Code extension's type check and unit tests
+//!   (npm; part of `ci`).
+//! - `vsix`: the release server and runner packaged in a `.vsix`
+//!   (`target/nixos-test-tools-linux-x64.vsix`).
 //! - `e2e`: only the end-to-end tests (Neovim, and the runner against real
 //!   Linux guests).
 
@@ -120,6 +124,56 @@ fn is_root() -> bool {
     Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
+/// `npm` in the extension's directory; its packages are cached by npm
+/// outside the clone (`~/.npm`).
+fn npm(args: &[&str]) -> Result<()> {
+    run(Command::new("npm").args(args).current_dir(root().join("editors/vscode")))
+}
+
+/// The VS Code extension's dependencies (from its lock file), type check
+/// and unit tests.
+fn vscode_test() -> Result<()> {
+    npm(&["ci", "--no-audit", "--no-fund"])?;
+    npm(&["run", "check"])?;
+    npm(&["test"])
+}
+
+/// The `.vsix`: the extension with the release `nixos-test-lsp` and
+/// `nixos-test-run` inside (`server/`), for linux-x64.
+fn vsix() -> Result<()> {
+    run(cargo().args(["build", "--release", "-p", "nixos-test-lsp", "-p", "nixos-test-run"]))?;
+    let ext = root().join("editors/vscode");
+    let server = ext.join("server");
+    std::fs::create_dir_all(&server)?;
+    for bin in ["nixos-test-lsp", "nixos-test-run"] {
+        std::fs::copy(target_dir().join("release").join(bin), server.join(bin)).with_context(|| format!("copy {bin}"))?;
+        // The release profile keeps debug info (for profiling): not shipped.
+        if have("strip") {
+            run(Command::new("strip").arg(server.join(bin)))?;
+        }
+    }
+    npm(&["ci", "--no-audit", "--no-fund"])?;
+    npm(&["run", "build"])?;
+    let out = root().join("target/nixos-test-tools-linux-x64.vsix");
+    std::fs::create_dir_all(out.parent().unwrap_or(&root()))?;
+    let out_arg = out.display().to_string();
+    npm(&[
+        "exec",
+        "--",
+        "vsce",
+        "package",
+        "--no-dependencies",
+        "--skip-license",
+        "--allow-missing-repository",
+        "--target",
+        "linux-x64",
+        "-o",
+        &out_arg,
+    ])?;
+    eprintln!("{}", out.display());
+    Ok(())
+}
+
 /// The pytest plugin's own tests, with real pytest.
 fn python_tests() -> Result<()> {
     let python = tools_dir().join("venv/bin/python");
@@ -173,7 +227,7 @@ pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
 }
 
-const USAGE: &str = "usage: cargo xtask <setup|test|ci|bench|fuzz [CASES]|e2e|codegen>";
+const USAGE: &str = "usage: cargo xtask <setup|test|ci|bench|fuzz [CASES]|e2e|codegen|vscode-test|vsix>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -188,6 +242,7 @@ fn dispatch(args: &[String]) -> Result<()> {
         "test" => {
             cargo_test()?;
             python_tests()?;
+            vscode_test()?;
             acceptance()
         }
         "ci" => {
@@ -196,6 +251,7 @@ fn dispatch(args: &[String]) -> Result<()> {
             run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
             cargo_test()?;
             python_tests()?;
+            vscode_test()?;
             acceptance()
         }
         "fuzz" => {
@@ -207,6 +263,8 @@ fn dispatch(args: &[String]) -> Result<()> {
             run(cargo().args(["test", "-p", "nixos-test-lsp", "--test", "neovim"]).env("NVIM", tools_dir().join("venv/bin/nvim")))?;
             run(cargo().args(["test", "-p", "nixos-test-run", "--test", "real_guest"]))
         }
+        "vscode-test" => vscode_test(),
+        "vsix" => vsix(),
         "bench" => bench::run_benches(&args[1..]),
         // The docs generated from the code (rules' doc comments → docs/rules.md
         // and the README's table); their tests fail when they are stale.

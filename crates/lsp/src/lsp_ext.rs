@@ -4,7 +4,7 @@
 //! VS Code extension speaks the same shapes.
 
 use serde::{Deserialize, Serialize};
-use tower_lsp_server::ls_types::{TextDocumentIdentifier, WorkspaceEdit, request::Request};
+use tower_lsp_server::ls_types::{TextDocumentIdentifier, TextDocumentPositionParams, WorkspaceEdit, request::Request};
 
 /// `workspace/executeCommand` of a Run lens: runs a test with `nixos-test-run`.
 pub const RUN_COMMAND: &str = "nixos-test.run";
@@ -85,4 +85,23 @@ impl Request for DocumentText {
     type Params = TextDocumentIdentifier;
     type Result = Option<String>;
     const METHOD: &'static str = "nixos-test/documentText";
+}
+
+/// `nixos-test/showScript`: the Python the driver runs for the test at a
+/// position (the file's first test when the position is in none), as
+/// extracted from the Nix source: what the editors show read-only.
+pub enum ShowScript {}
+
+impl Request for ShowScript {
+    type Params = TextDocumentPositionParams;
+    type Result = Option<ShownScript>;
+    const METHOD: &'static str = "nixos-test/showScript";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShownScript {
+    /// The test's name, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<String>,
+    pub script: String,
 }

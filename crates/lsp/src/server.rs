@@ -51,6 +51,10 @@ pub struct Session {
     pub pull: bool,
     /// The workspace folders (for `workspace/diagnostic`).
     pub roots: Vec<String>,
+    /// `initializationOptions.settings`: what an editor's settings say
+    /// (`driver`, `select`, `ignore`, ...), used where no
+    /// `nixos-test-lint.toml` applies (the file takes precedence).
+    pub settings: Option<nixos_test_analysis::Settings>,
 }
 
 pub struct Inner {
@@ -123,6 +127,7 @@ impl Backend {
                 annotations: false,
                 watch: false,
                 nix_syntax_errors: true,
+                settings: None,
                 pull: false,
                 roots: Vec::new(),
             }),
@@ -241,8 +246,9 @@ impl Backend {
     }
 
     /// The configuration for a file: the nearest `nixos-test-lint.toml`
-    /// up to the repository root, as the CLI finds it. A broken one is
-    /// shown to the user once and the defaults are used meanwhile.
+    /// up to the repository root, as the CLI finds it, else the editor's
+    /// settings. A broken one is shown to the user once and the defaults
+    /// are used meanwhile.
     pub fn config_for(&self, path: &str) -> Arc<Config> {
         let dir = Path::new(path).parent().map(Path::to_path_buf).unwrap_or_default();
         if let Some(c) = self.0.configs.get(&dir) {
@@ -257,7 +263,10 @@ impl Backend {
         let config = match loaded {
             Some(Ok(c)) => c,
             None => {
-                let mut settings = nixos_test_analysis::Settings::default();
+                let mut settings = self.0.session.read().ok().and_then(|s| s.settings.clone()).unwrap_or_default();
+                if settings.driver.is_some() {
+                    settings.driver_origin = Some("editor settings".into());
+                }
                 nixos_test_fs::settle_generation(&mut settings, &dir);
                 Config::new(settings).unwrap_or_default()
             }
@@ -364,6 +373,15 @@ impl Backend {
         Err(Error::method_not_found())
     }
 
+    /// [`crate::lsp_ext::ShowScript`].
+    pub async fn show_script(&self, params: TextDocumentPositionParams) -> Result<Option<crate::lsp_ext::ShownScript>> {
+        self.at_position(&params.text_document.uri, params.position, |s, offset| {
+            let test = s.a.file.test_at(offset).or_else(|| s.a.file.tests.first())?;
+            Some(crate::lsp_ext::ShownScript { test: test.name.clone(), script: test.script.text.clone() })
+        })
+        .await
+    }
+
     /// [`crate::lsp_ext::DocumentText`].
     pub async fn document_text(&self, params: TextDocumentIdentifier) -> Result<Option<String>> {
         Ok(self.0.docs.get(&params.uri).map(|d| d.text.clone()))
@@ -387,6 +405,20 @@ impl LanguageServer for Backend {
         let type_check = options.get("typeCheck").and_then(Value::as_bool).unwrap_or(false);
         let ty = options.get("ty").and_then(Value::as_str).map(String::from);
         let nix_syntax_errors = options.get("nixSyntaxErrors").and_then(Value::as_bool).unwrap_or(true);
+        // Settings the server cannot use are said, not ignored silently.
+        let settings = match options.get("settings").filter(|v| v.as_object().is_some_and(|o| !o.is_empty())) {
+            None => None,
+            Some(v) => match serde_json::from_value::<nixos_test_analysis::Settings>(v.clone()) {
+                Ok(settings) => Some(settings),
+                Err(e) => {
+                    let client = self.0.client.clone();
+                    tokio::spawn(async move {
+                        client.show_message(MessageType::WARNING, format!("nixos-test-lsp: editor settings not used: {e}")).await;
+                    });
+                    None
+                }
+            },
+        };
         let resolve_docs = params
             .capabilities
             .text_document
@@ -422,7 +454,20 @@ impl LanguageServer for Backend {
             .collect();
         roots.dedup();
         if let Ok(mut s) = self.0.session.write() {
-            *s = Session { encoding, snippets, progress, type_check, ty, resolve_docs, annotations, watch, nix_syntax_errors, pull, roots };
+            *s = Session {
+                encoding,
+                snippets,
+                progress,
+                type_check,
+                ty,
+                resolve_docs,
+                annotations,
+                watch,
+                nix_syntax_errors,
+                pull,
+                roots,
+                settings,
+            };
         }
         Ok(InitializeResult {
             capabilities: capabilities::server(encoding),

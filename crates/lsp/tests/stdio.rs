@@ -394,6 +394,68 @@ fn nix_syntax_errors_can_be_left_to_a_nix_server() {
     }
 }
 
+/// An editor's settings (`initializationOptions.settings`, what the VS
+/// Code extension sends) apply where no `nixos-test-lint.toml` does; a
+/// repository's file takes precedence; settings the server cannot use are
+/// said in a message.
+#[test]
+fn editor_settings_apply_where_no_configuration_file_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "{\n  nodes.server = { };\n  testScript = ''\n    server.wait_for_unit(\"x\", timeout=30)\n  '';\n}\n";
+    let plain = dir.path().join("plain");
+    let configured = dir.path().join("configured");
+    for d in [&plain, &configured] {
+        std::fs::create_dir_all(d.join(".git")).unwrap();
+        std::fs::write(d.join("t.nix"), text).unwrap();
+    }
+    std::fs::write(configured.join("nixos-test-lint.toml"), "driver = \"newest\"\n").unwrap();
+    let mut c = common::start();
+    let settings = json!({ "driver": "2025", "ignore": ["F401"] });
+    c.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": null, "capabilities": {}, "initializationOptions": { "settings": settings } }),
+    );
+    c.notify("initialized", json!({}));
+    // A bare number of seconds is deprecated in the newest driver (NT403), not in 2025.
+    let codes = |c: &mut common::Client, d: &std::path::Path| {
+        let uri = format!("file://{}", d.join("t.nix").display());
+        c.open(&uri, text);
+        c.diagnostics(&uri, Some(1)).iter().map(|d| d["code"].as_str().unwrap_or_default().to_string()).collect::<Vec<_>>()
+    };
+    assert!(!codes(&mut c, &plain).contains(&"NT403".to_string()), "the editor says 2025");
+    assert!(codes(&mut c, &configured).contains(&"NT403".to_string()), "the file says newest");
+    c.shutdown();
+
+    let mut c = common::start();
+    c.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": null, "capabilities": {}, "initializationOptions": { "settings": { "driver": "1999" } } }),
+    );
+    c.notify("initialized", json!({}));
+    let shown = c.wait_for(|m| m["method"] == "window/showMessage");
+    assert!(shown["params"]["message"].as_str().unwrap().contains("editor settings not used"), "{shown}");
+    c.shutdown();
+}
+
+/// `nixos-test/showScript`: the Python of the test at the cursor, as
+/// extracted (what "Show the extracted testScript" opens).
+#[test]
+fn show_script_gives_the_extracted_python() {
+    let mut c = common::start();
+    c.initialize(&["utf-16"]);
+    let u = "file:///tmp/show.nix";
+    c.open(
+        u,
+        "{\n  a = runTest {\n    name = \"a\";\n    nodes.m = { };\n    testScript = ''\n      m.succeed(\"''${x}\")\n    '';\n  };\n}\n",
+    );
+    let r = c.result("nixos-test/showScript", json!({ "textDocument": { "uri": u }, "position": pos(5, 8) }));
+    assert_eq!(r["test"], "a");
+    assert_eq!(r["script"], "m.succeed(\"${x}\")\n");
+    let none = c.result("nixos-test/showScript", json!({ "textDocument": { "uri": "file:///tmp/unknown.nix" }, "position": pos(0, 0) }));
+    assert!(none.is_null());
+    c.shutdown();
+}
+
 /// `source.fixAll`: every safe fix of the file in one action.
 #[test]
 fn fix_all_applies_every_safe_fix() {
