@@ -12,10 +12,13 @@
 //!   (npm; part of `ci`).
 //! - `vsix`: the release server and runner packaged in a `.vsix`
 //!   (`target/nixos-test-tools-linux-x64.vsix`).
+//! - `vscode-e2e`: the extension in a real VS Code (code-server, headless
+//!   Chromium; screenshots in `target/vscode-e2e/`; part of `ci`).
 //! - `e2e`: only the end-to-end tests (Neovim, and the runner against real
 //!   Linux guests).
 
 mod bench;
+mod vscode_e2e;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,12 +29,12 @@ use anyhow::{Context, Result, bail};
 /// `cargo xtask` was called), not from where the xtask binary was built:
 /// clones share one Cargo target directory (CI), so a binary built in
 /// another clone must not run the tasks there.
-fn root() -> PathBuf {
+pub fn root() -> PathBuf {
     let here = std::env::current_dir().unwrap_or_default();
     here.ancestors().find(|d| d.join("xtask/Cargo.toml").is_file() && d.join("Cargo.toml").is_file()).map(Path::to_path_buf).unwrap_or(here)
 }
 
-fn run(cmd: &mut Command) -> Result<()> {
+pub fn run(cmd: &mut Command) -> Result<()> {
     eprintln!("$ {cmd:?}");
     let status = cmd.status().with_context(|| format!("cannot run {cmd:?}"))?;
     if !status.success() {
@@ -46,6 +49,14 @@ fn cargo() -> Command {
     c
 }
 
+/// Whether the Debian package `pkg` is installed.
+fn installed(pkg: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", pkg])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+}
+
 fn have(cmd: &str) -> bool {
     Command::new("sh").arg("-c").arg(format!("command -v {cmd} >/dev/null 2>&1")).status().is_ok_and(|s| s.success())
 }
@@ -58,11 +69,13 @@ pub fn tools_dir() -> PathBuf {
 }
 
 fn setup() -> Result<()> {
-    let missing: Vec<&str> = [("nix-instantiate", "nix-bin"), ("qemu-system-x86_64", "qemu-system-x86")]
+    let mut missing: Vec<&str> = [("nix-instantiate", "nix-bin"), ("qemu-system-x86_64", "qemu-system-x86"), ("chromium", "chromium")]
         .iter()
         .filter(|(cmd, _)| !have(cmd))
         .map(|(_, pkg)| *pkg)
         .collect();
+    // What code-server's postinstall builds against (the VS Code E2E test).
+    missing.extend(vscode_e2e::BUILD_PACKAGES.iter().filter(|p| !installed(p)));
     if !missing.is_empty() {
         if !have("apt-get") {
             bail!("please install {} (Debian package names)", missing.join(" "));
@@ -140,7 +153,7 @@ fn vscode_test() -> Result<()> {
 
 /// The `.vsix`: the extension with the release `nixos-test-lsp` and
 /// `nixos-test-run` inside (`server/`), for linux-x64.
-fn vsix() -> Result<()> {
+pub fn vsix() -> Result<PathBuf> {
     run(cargo().args(["build", "--release", "-p", "nixos-test-lsp", "-p", "nixos-test-run"]))?;
     let ext = root().join("editors/vscode");
     let server = ext.join("server");
@@ -171,7 +184,7 @@ fn vsix() -> Result<()> {
         &out_arg,
     ])?;
     eprintln!("{}", out.display());
-    Ok(())
+    Ok(out)
 }
 
 /// The pytest plugin's own tests, with real pytest.
@@ -227,7 +240,7 @@ pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
 }
 
-const USAGE: &str = "usage: cargo xtask <setup|test|ci|bench|fuzz [CASES]|e2e|codegen|vscode-test|vsix>";
+const USAGE: &str = "usage: cargo xtask <setup|test|ci|bench|fuzz [CASES]|e2e|codegen|vscode-test|vsix|vscode-e2e>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -243,6 +256,7 @@ fn dispatch(args: &[String]) -> Result<()> {
             cargo_test()?;
             python_tests()?;
             vscode_test()?;
+            vscode_e2e::run()?;
             acceptance()
         }
         "ci" => {
@@ -252,6 +266,7 @@ fn dispatch(args: &[String]) -> Result<()> {
             cargo_test()?;
             python_tests()?;
             vscode_test()?;
+            vscode_e2e::run()?;
             acceptance()
         }
         "fuzz" => {
@@ -264,7 +279,8 @@ fn dispatch(args: &[String]) -> Result<()> {
             run(cargo().args(["test", "-p", "nixos-test-run", "--test", "real_guest"]))
         }
         "vscode-test" => vscode_test(),
-        "vsix" => vsix(),
+        "vsix" => vsix().map(drop),
+        "vscode-e2e" => vscode_e2e::run(),
         "bench" => bench::run_benches(&args[1..]),
         // The docs generated from the code (rules' doc comments → docs/rules.md
         // and the README's table); their tests fail when they are stale.
