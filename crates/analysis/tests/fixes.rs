@@ -74,3 +74,11 @@ fn removing_an_unused_import_keeps_the_indentation() {
         assert!(codes(&fixed).is_empty(), "{:?}", codes(&fixed));
     }
 }
+
+/// While `alice.` is being typed, the syntax error is the one finding: no
+/// "has no attribute ``" beside it on every keystroke.
+#[test]
+fn an_attribute_being_typed_is_only_a_syntax_error() {
+    let codes = codes("{\n  nodes.alice = { };\n  testScript = ''\n    alice.\n  '';\n}\n");
+    assert_eq!(codes, ["NT001"], "{codes:?}");
+}

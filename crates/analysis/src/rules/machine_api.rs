@@ -274,6 +274,11 @@ impl Checker<'_> {
             );
             return None;
         }
+        // `alice.` being typed: the parser's recovery gives an empty name,
+        // and the syntax error already says what is wrong.
+        if name.is_empty() {
+            return None;
+        }
         let class_name = machine_class(ty).python_name(self.g);
         if let Some(other) = self.api.member_anywhere(name).find(|m| !m.available_in(self.g)) {
             let gens: Vec<&str> = Generation::ALL.iter().filter(|g| other.available_in(**g)).map(|g| g.label()).collect();
