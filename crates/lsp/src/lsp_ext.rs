@@ -105,3 +105,21 @@ pub struct ShownScript {
     pub test: Option<String>,
     pub script: String,
 }
+
+/// `nixos-test/driverGeneration`: the driver generation a document is
+/// checked against and where that comes from (the status bar shows it).
+pub enum DriverGeneration {}
+
+impl Request for DriverGeneration {
+    type Params = TextDocumentIdentifier;
+    type Result = Option<GenerationInfo>;
+    const METHOD: &'static str = "nixos-test/driverGeneration";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenerationInfo {
+    /// `newest (mid 2026+)`, `early 2026`, `classic (≤2025)`.
+    pub label: String,
+    /// The same with where it came from: configured, detected from what.
+    pub note: String,
+}

@@ -55,6 +55,10 @@ async fn serve() -> i32 {
         .custom_method(transport::UNKNOWN, server::Backend::unknown)
         .custom_method(<lsp_ext::DocumentText as tower_lsp_server::ls_types::request::Request>::METHOD, server::Backend::document_text)
         .custom_method(<lsp_ext::ShowScript as tower_lsp_server::ls_types::request::Request>::METHOD, server::Backend::show_script)
+        .custom_method(
+            <lsp_ext::DriverGeneration as tower_lsp_server::ls_types::request::Request>::METHOD,
+            server::Backend::driver_generation,
+        )
         .custom_method("window/workDoneProgress/cancel", server::Backend::cancel_run)
         .finish();
     let backend = service.inner().clone();

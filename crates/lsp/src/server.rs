@@ -382,6 +382,13 @@ impl Backend {
         .await
     }
 
+    /// [`crate::lsp_ext::DriverGeneration`].
+    pub async fn driver_generation(&self, params: TextDocumentIdentifier) -> Result<Option<crate::lsp_ext::GenerationInfo>> {
+        let Some(path) = self.0.docs.get(&params.uri).map(|d| d.path.clone()) else { return Ok(None) };
+        let config = self.config_for(&path);
+        Ok(Some(crate::lsp_ext::GenerationInfo { label: config.generation().label().to_string(), note: config.generation_note() }))
+    }
+
     /// [`crate::lsp_ext::DocumentText`].
     pub async fn document_text(&self, params: TextDocumentIdentifier) -> Result<Option<String>> {
         Ok(self.0.docs.get(&params.uri).map(|d| d.text.clone()))

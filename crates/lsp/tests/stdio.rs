@@ -424,6 +424,11 @@ fn editor_settings_apply_where_no_configuration_file_does() {
     };
     assert!(!codes(&mut c, &plain).contains(&"NT403".to_string()), "the editor says 2025");
     assert!(codes(&mut c, &configured).contains(&"NT403".to_string()), "the file says newest");
+    let generation = |c: &mut common::Client, d: &std::path::Path| {
+        c.result("nixos-test/driverGeneration", json!({ "uri": format!("file://{}", d.join("t.nix").display()) }))
+    };
+    assert_eq!(generation(&mut c, &plain)["note"], "classic (≤2025) driver (editor settings)");
+    assert_eq!(generation(&mut c, &configured)["label"], "newest (mid 2026+)");
     c.shutdown();
 
     let mut c = common::start();

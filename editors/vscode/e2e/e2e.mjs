@@ -141,6 +141,8 @@ try {
       90000,
     );
     assert.match(text, /carol/);
+    // The status bar says which driver the file is checked against.
+    await until(() => [...document.querySelectorAll(".statusbar-item")].some((i) => i.textContent.includes("NixOS Test: newest")));
   });
 
   await check("the Python in a testScript is coloured", async () => {

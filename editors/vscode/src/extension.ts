@@ -63,6 +63,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("nixosTest.migrate", migrate),
     vscode.commands.registerCommand("nixosTest.openLastRun", openLastRun),
     vscode.workspace.registerTextDocumentContentProvider(SCRIPT_SCHEME, scripts),
+    vscode.window.onDidChangeActiveTextEditor(() => void showGeneration()),
+    vscode.workspace.onDidOpenTextDocument(() => void showGeneration()),
     vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (e.affectsConfiguration("nixosTest")) {
         await stopClient();
@@ -114,7 +116,9 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
   client = new LanguageClient("nixosTest", "NixOS Test", serverOptions, clientOptions);
   client.onDidChangeState((e) => {
     if (e.newState === State.Running) {
-      setStatus("$(beaker) NixOS Test", `nixos-test-lsp is running (${server.origin}: ${server.path}).\nClick for the log.`);
+      running = `nixos-test-lsp is running (${server.origin}: ${server.path}).`;
+      setStatus("$(beaker) NixOS Test", `${running}\nClick for the log.`);
+      void showGeneration();
     } else if (e.newState === State.Stopped) {
       setStatus("$(debug-stop) NixOS Test", "nixos-test-lsp stopped. Restart: “NixOS Test: Restart the server”.");
     } else {
@@ -122,6 +126,23 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
     }
   });
   await client.start();
+}
+
+let running = "";
+
+/// The status bar says which driver generation the active Nix file is
+/// checked against (configured, or detected from what the repository pins).
+async function showGeneration(): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!client || client.state !== State.Running || !editor || editor.document.languageId !== "nix") {
+    return;
+  }
+  const info = await client
+    .sendRequest<{ label: string; note: string } | null>("nixos-test/driverGeneration", { uri: editor.document.uri.toString() })
+    .catch(() => null);
+  if (info) {
+    setStatus(`$(beaker) NixOS Test: ${info.label}`, `${running}\nChecked against the ${info.note}.\nClick for the log.`);
+  }
 }
 
 async function stopClient(): Promise<void> {
