@@ -114,7 +114,9 @@ pub fn run() -> Result<()> {
   { "key": "ctrl+alt+4", "command": "workbench.actions.view.problems" },
   { "key": "ctrl+alt+5", "command": "workbench.action.gotoLine" },
   { "key": "ctrl+alt+6", "command": "workbench.action.files.revert" },
-  { "key": "ctrl+alt+7", "command": "workbench.action.quickOpen" }
+  { "key": "ctrl+alt+7", "command": "workbench.action.quickOpen" },
+  { "key": "ctrl+alt+8", "command": "nixosTest.showScript" },
+  { "key": "ctrl+alt+9", "command": "nixosTest.migrate" }
 ]"#,
     )?;
     let extensions = tmp.path().join("extensions");

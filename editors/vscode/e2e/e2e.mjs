@@ -70,6 +70,8 @@ const KEYS = {
   gotoLine: "5",
   revert: "6",
   quickOpen: "7",
+  showScript: "8",
+  migrate: "9",
 };
 
 async function command(name) {
@@ -187,6 +189,30 @@ try {
     await command("revert");
   });
 
+  await check("Show the extracted testScript opens the Python beside the Nix file", async () => {
+    await goToLine(12, 8);
+    await command("showScript");
+    await until(() => [...document.querySelectorAll(".tab")].some((t) => t.textContent.includes("mistakes.nix (mistakes).py")));
+    const text = await until(() => {
+      const editors = [...document.querySelectorAll(".editor-instance")];
+      const t = editors.map((e) => e.textContent).find((x) => x.includes("start_all()") && !x.includes("testScript"));
+      return t ?? null;
+    });
+    assert.match(text, /alice\.wait_for_unit/);
+  });
+
+  await check("Migrate turns a legacy test into test functions", async () => {
+    await openFile("legacy-webserver.nix");
+    await goToLine(20, 5);
+    await command("migrate");
+    const text = await until(() => {
+      const t = [...document.querySelectorAll(".editor-group-container.active .view-line")].map((l) => l.textContent).join("\n");
+      return t.includes("usePytestFixtures") && /def\u00a0test_/.test(t) ? t : null;
+    });
+    assert.doesNotMatch(text, /start_all\(\)/);
+    await command("revert");
+  });
+
   await check("the Test Explorer lists the test_ functions of fixtures-webserver.nix", async () => {
     await openFile("fixtures-webserver.nix");
     await command("testing");
@@ -219,12 +245,12 @@ try {
     );
     // The message is in the editor, on line 8 (the failing call).
     const at = await until(() => {
-      const message = [...document.querySelectorAll(".editor-instance *")].find(
+      const message = [...document.querySelectorAll(".editor-group-container.active .editor-instance *")].find(
         (e) => e.children.length === 0 && e.textContent.includes("command `false` failed (exit code 1)"),
       );
       if (!message) return null;
       const top = message.getBoundingClientRect().top;
-      const number = [...document.querySelectorAll(".editor-instance .line-numbers")].find(
+      const number = [...document.querySelectorAll(".editor-group-container.active .line-numbers")].find(
         (n) => Math.abs(n.getBoundingClientRect().top - top) < 12,
       );
       return number ? number.textContent.trim() : "?";
