@@ -227,6 +227,10 @@ try {
       60000,
     );
     assert.match(tree, /fixtures-webserver\.nix/);
+    // A legacy script's subtests, known statically, under its "all tests".
+    await expand("legacy-webserver.nix");
+    await expand("all tests of legacy-webserver");
+    await until(() => (document.querySelector(".test-explorer")?.textContent ?? "").includes("client can fetch the page"));
   });
 
   await check("running a test with the fake driver shows it failed at its line", async () => {

@@ -269,6 +269,8 @@ function testExplorer(context: vscode.ExtensionContext): vscode.Disposable {
       return;
     }
     const file = fileItem(document.uri);
+    const symbols =
+      (await vscode.commands.executeCommand<vscode.DocumentSymbol[] | undefined>("vscode.executeDocumentSymbolProvider", document.uri)) ?? [];
     const children: vscode.TestItem[] = [];
     for (const lens of lenses) {
       const id = `${document.uri.toString()}#${lens.args.attr ?? ""}#${lens.args.function ?? "*"}`;
@@ -276,6 +278,14 @@ function testExplorer(context: vscode.ExtensionContext): vscode.Disposable {
       const item = controller.createTestItem(id, label, document.uri);
       item.range = lens.range;
       runnable.set(item, lens.args);
+      // Its `with subtest(...)` blocks, known from the server's outline:
+      // shown as children; running one runs the test they belong to.
+      for (const sub of subtestsOf(symbols, lens)) {
+        const child = controller.createTestItem(`${id}/${sub.name}`, sub.name, document.uri);
+        child.range = sub.range;
+        runnable.set(child, lens.args);
+        item.children.add(child);
+      }
       children.push(item);
     }
     file.children.replace(children);
@@ -325,6 +335,23 @@ function testExplorer(context: vscode.ExtensionContext): vscode.Disposable {
   }
   context.subscriptions.push(...subscriptions);
   return vscode.Disposable.from(...subscriptions);
+}
+
+/// The subtests of a lens's test: those inside its `test_` function, or for
+/// "all tests" those at the script's top level (subtests nest: all levels).
+function subtestsOf(symbols: vscode.DocumentSymbol[], lens: Lens): vscode.DocumentSymbol[] {
+  const nested = (s: vscode.DocumentSymbol): vscode.DocumentSymbol[] =>
+    s.kind === vscode.SymbolKind.Namespace ? [s, ...s.children.flatMap(nested)] : [];
+  const test = symbols.find((t) => t.range.contains(lens.range) || lens.range.contains(t.selectionRange)) ?? symbols[0];
+  if (!test) {
+    return [];
+  }
+  if (lens.args.function) {
+    const find = (list: vscode.DocumentSymbol[]): vscode.DocumentSymbol | undefined =>
+      list.find((s) => s.kind === vscode.SymbolKind.Function && s.name === lens.args.function) ?? list.map((s) => find(s.children)).find(Boolean);
+    return (find(test.children)?.children ?? []).flatMap(nested);
+  }
+  return test.children.flatMap(nested);
 }
 
 const timers = new Map<string, NodeJS.Timeout>();
