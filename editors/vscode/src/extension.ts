@@ -16,6 +16,7 @@ import {
   expectedActual,
   findBinary,
   initializationOptions,
+  isExecutable,
   missingServerMessage,
   parseRunEvent,
   runnerArgs,
@@ -32,15 +33,6 @@ let controller: vscode.TestController;
 const runnable = new WeakMap<vscode.TestItem, Lens["args"]>();
 
 const SCRIPT_SCHEME = "nixos-test-script";
-
-function isExecutable(p: string): boolean {
-  try {
-    fs.accessSync(p, fs.constants.X_OK);
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
 
 function config(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration("nixosTest");

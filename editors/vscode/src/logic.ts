@@ -3,7 +3,18 @@
 // what the runner's JSON lines mean, which test item a pytest id belongs
 // to, and what the server is told at start.
 
+import * as fs from "fs";
 import * as path from "path";
+
+/// Whether `p` is an executable regular file.
+export function isExecutable(p: string): boolean {
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
 
 /// Where a binary comes from, in the order it is looked for.
 export type Origin = "setting" | "bundled" | "PATH";

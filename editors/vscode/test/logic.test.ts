@@ -12,6 +12,7 @@ import {
   expectedActual,
   findBinary,
   initializationOptions,
+  isExecutable,
   missingServerMessage,
   parseRunEvent,
   runnerArgs,
@@ -25,15 +26,6 @@ function executable(dir: string, name: string): string {
   fs.chmodSync(p, 0o755);
   return p;
 }
-
-const isExecutable = (p: string): boolean => {
-  try {
-    fs.accessSync(p, fs.constants.X_OK);
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-};
 
 test("the server is looked for in the setting, then the bundle, then PATH", () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "ntt-"));
