@@ -141,6 +141,10 @@ def build(cache):
         (staging / "initrd.gz").write_bytes(gzip.compress(cpio_newc(root), 6))
         (staging / "accel").write_text(accel() + "\n")
         staging.rename(image)
+    # Images of older packages or older guest files are not used again.
+    for old in cache.iterdir():
+        if old.is_dir() and old != image and old.name.startswith("linux-image-"):
+            shutil.rmtree(old, ignore_errors=True)
     return image
 
 
