@@ -439,9 +439,9 @@ function runOne(item: vscode.TestItem, args: Lens["args"], testRun: vscode.TestR
       case "test_fail": {
         failed += 1;
         const diff = expectedActual(e.message);
-        const message = diff
-          ? vscode.TestMessage.diff(e.message, diff.expected, diff.actual)
-          : new vscode.TestMessage(e.message + (e.screenshots.length ? `\n\nScreenshots: ${e.screenshots.join(", ")}` : ""));
+        // The VMs' screendumps at the moment of failure, and the run's folder.
+        const text = `${e.message}${e.screenshots.length ? `\n\nScreenshots: ${e.screenshots.join(", ")}` : ""}\n\nRun folder: ${out}`;
+        const message = diff ? vscode.TestMessage.diff(text, diff.expected, diff.actual) : new vscode.TestMessage(text);
         if (e.location) {
           const at = new vscode.Position(Math.max(0, e.location.line - 1), Math.max(0, e.location.column - 1));
           message.location = new vscode.Location(vscode.Uri.file(e.location.file), at);
