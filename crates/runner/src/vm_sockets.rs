@@ -8,7 +8,7 @@
 
 use std::ffi::OsString;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 /// The socket's name inside each VM's state directory.
@@ -74,10 +74,6 @@ impl VmSockets {
     /// or the name as a Python identifier (`a-b` is the global `a_b`).
     pub fn of(&self, machine: &str) -> Option<PathBuf> {
         self.all().into_iter().find(|(name, _)| name == machine || pythonize(name) == machine).map(|(_, s)| s)
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 }
 

@@ -27,6 +27,8 @@ let client: LanguageClient | undefined;
 let output: vscode.OutputChannel;
 let status: vscode.StatusBarItem;
 let lastRun: string | undefined;
+/// The server the client runs: the runner is looked for beside it first.
+let serverPath: string | undefined;
 let extensionPath = "";
 let controller: vscode.TestController;
 /// What each test item runs (the server's Run lens arguments).
@@ -83,6 +85,7 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
     return;
   }
   output.appendLine(`nixos-test-lsp: ${server.path} (${server.origin})`);
+  serverPath = server.path;
   const serverOptions: ServerOptions = { command: server.path, args: [] };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
@@ -298,7 +301,7 @@ function testExplorer(context: vscode.ExtensionContext): vscode.Disposable {
 
   const run = async (request: vscode.TestRunRequest, token: vscode.CancellationToken): Promise<void> => {
     const testRun = controller.createTestRun(request);
-    const queue = request.include ?? [...iterate(controller.items)];
+    const queue = request.include ?? itemsOf(controller.items);
     for (const item of queue) {
       if (token.isCancellationRequested) {
         break;
@@ -356,18 +359,17 @@ function debounce(document: vscode.TextDocument, f: (d: vscode.TextDocument) => 
   );
 }
 
-function* iterate(items: vscode.TestItemCollection): Iterable<vscode.TestItem> {
+function itemsOf(items: vscode.TestItemCollection): vscode.TestItem[] {
   const all: vscode.TestItem[] = [];
   items.forEach((i) => all.push(i));
-  yield* all;
+  return all;
 }
 
 /// Runs one item (a file: all its tests; a function; "all tests" of a
 /// legacy script) with nixos-test-run, streaming its events into the run.
 function runOne(item: vscode.TestItem, args: Lens["args"], testRun: vscode.TestRun, token: vscode.CancellationToken): Promise<void> {
   // The runner beside the server (a cargo install or the bundle) comes first.
-  const server = findBinary("nixos-test-lsp", config().get<string>("server.path"), extensionPath, process.env.PATH, isExecutable);
-  const beside = server ? path.join(path.dirname(server.path), "nixos-test-run") : undefined;
+  const beside = serverPath ? path.join(path.dirname(serverPath), "nixos-test-run") : undefined;
   const configured = config().get<string>("runner.path");
   const runner =
     (configured ? undefined : beside && isExecutable(beside) ? { path: beside } : undefined) ??

@@ -603,7 +603,7 @@ def machines_of(args):
     if NEWEST:
         config = load_newest_config(args.config)
         vms = [(m["name"], m["start_script"]) for m in config["vms"].values()]
-        return config, vms, config["vlans"], config["global_timeout"], Path(config["test_script"])
+        return vms, config["vlans"], config["global_timeout"], Path(config["test_script"])
     if GENERATION == "2025":
         vms = []
         for script in args.start_scripts:
@@ -617,14 +617,14 @@ def machines_of(args):
     vlans = [int(v) for v in set(args.vlans)]
     if args.testscript is None:
         sys.exit("nixos-test-driver: error: the following arguments are required: testscript")
-    return None, vms, vlans, args.global_timeout or 3600, args.testscript
+    return vms, vlans, args.global_timeout or 3600, args.testscript
 
 
 def main():
     args = parse_args(sys.argv[2:])
     if args.interactive:
         sys.exit("the stand-in has no interactive mode")
-    _config, vms, vlans, global_timeout, script = machines_of(args)
+    vms, vlans, global_timeout, script = machines_of(args)
     keep = bool(getattr(args, "keep_machine_state", False) or getattr(args, "keep_vm_state", False))
     with Driver(script.read_text(), vms, vlans, global_timeout, keep, args.output_directory.resolve()) as driver:
         try:
